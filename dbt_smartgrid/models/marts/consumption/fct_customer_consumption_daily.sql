@@ -1,0 +1,67 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='day',
+        indexes=[
+            {'columns': ['customer_id', 'day'], 'unique': True},
+            {'columns': ['day']},
+        ],
+    )
+}}
+
+{#- An incremental run rebuilds, for all customers, every UTC day in which a meter-hour was rebuilt since
+    the last run: a meter that moved to another customer leaves the old customer's days too. -#}
+
+with
+
+meter_hours as (
+
+    select
+        *,
+        (hour_start at time zone 'UTC')::date as day
+
+    from {{ ref('fct_meter_consumption_hourly') }}
+
+),
+
+changed_days as (
+
+    select distinct day
+    from meter_hours
+    {% if is_incremental() %}
+    where loaded_through > {{ incremental_watermark() }}
+    {% endif %}
+
+),
+
+aggregated_to_customer_day as (
+
+    select
+        meter_hours.customer_id,
+        meter_hours.day,
+
+        sum(meter_hours.consumption_kwh)::numeric(22, 9) as consumption_kwh,
+        sum(meter_hours.estimated_kwh)::numeric(22, 9) as estimated_kwh,
+        count(distinct meter_hours.meter_id) as meter_count
+
+    from meter_hours
+
+    inner join changed_days
+        on meter_hours.day = changed_days.day
+
+    group by 1, 2
+
+),
+
+final as (
+
+    select
+        *,
+        (select max(meter_hours.loaded_through) from meter_hours) as loaded_through
+
+    from aggregated_to_customer_day
+
+)
+
+select * from final
