@@ -1,0 +1,106 @@
+"""The one place that knows where the dbt project and profile live, and how to run dbt."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+from orchestration.settings import DbTarget, Settings
+
+FAILED_STATUSES = {"error", "fail", "runtime error"}
+
+
+@dataclass
+class DbtOutcome:
+    command: str
+    success: bool
+    seconds: float
+    status_counts: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)  # "test not_null_x: Got 3 results, ..."
+    nodes: list[dict] = field(default_factory=list)  # one {node, status, seconds} per node
+
+    def to_dict(self) -> dict:
+        return {
+            "command": self.command,
+            "success": self.success,
+            "seconds": round(self.seconds, 2),
+            "status_counts": self.status_counts,
+            "failures": self.failures,
+        }
+
+
+class DbtFailure(RuntimeError):
+    """dbt finished with failed nodes or could not run; the message lists them."""
+
+    def __init__(self, outcome: DbtOutcome, error: str | None = None):
+        self.outcome = outcome
+        detail = error or "; ".join(outcome.failures[:5]) or "no detail from dbt"
+        super().__init__(f"dbt {outcome.command} failed: {detail}")
+
+
+def dbt_environment(settings: Settings, warehouse: DbTarget) -> dict[str, str]:
+    """The variables profiles/profiles.yml reads, for the resolved warehouse."""
+    env = {
+        "POSTGRES_HOST": warehouse.host,
+        "POSTGRES_PORT": str(warehouse.port),
+        "POSTGRES_DB": warehouse.dbname,
+        "POSTGRES_USER": warehouse.user,
+        "DBT_PROFILES_DIR": str(settings.dbt_profiles_dir),
+        "DBT_PROJECT_DIR": str(settings.dbt_project_dir),
+    }
+    if warehouse.password:
+        env["POSTGRES_PASSWORD"] = warehouse.password
+    return env
+
+
+def run_dbt(settings: Settings, warehouse: DbTarget, *args: str, prefect: bool = True) -> DbtOutcome:
+    """Run one dbt command against `warehouse`.
+
+    With `prefect`, through prefect-dbt's PrefectDbtRunner (every dbt node shows up as a Prefect task;
+    needs a Prefect API); otherwise with dbt's own dbtRunner. Raises DbtFailure when anything failed.
+    """
+    os.environ.update(dbt_environment(settings, warehouse))
+    command = " ".join(args)
+    cli_args = [*args, "--project-dir", str(settings.dbt_project_dir),
+                "--profiles-dir", str(settings.dbt_profiles_dir)]
+    started = time.monotonic()
+    if prefect:
+        from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
+
+        runner = PrefectDbtRunner(
+            settings=PrefectDbtSettings(
+                project_dir=settings.dbt_project_dir, profiles_dir=settings.dbt_profiles_dir
+            ),
+            raise_on_failure=False,
+        )
+        try:
+            result = runner.invoke(cli_args)
+        except ValueError as exc:  # prefect-dbt wraps dbt-level errors (compile, connection) this way
+            outcome = DbtOutcome(command, False, time.monotonic() - started)
+            raise DbtFailure(outcome, str(exc).splitlines()[-1]) from exc
+    else:
+        from dbt.cli.main import dbtRunner
+
+        result = dbtRunner().invoke(cli_args)
+    outcome = summarize(command, result, time.monotonic() - started)
+    if not outcome.success:
+        error = None if result.exception is None else str(result.exception).strip().splitlines()[-1]
+        raise DbtFailure(outcome, error)
+    return outcome
+
+
+def summarize(command: str, result, seconds: float) -> DbtOutcome:
+    """Turn a dbtRunnerResult into counts per status and one line per failed node."""
+    outcome = DbtOutcome(command, bool(result.success), seconds)
+    for node_result in getattr(result.result, "results", None) or []:
+        status = str(getattr(node_result.status, "value", node_result.status)).lower()
+        outcome.status_counts[status] = outcome.status_counts.get(status, 0) + 1
+        node = node_result.node
+        outcome.nodes.append({
+            "node": node.unique_id, "status": status, "seconds": round(node_result.execution_time or 0, 2),
+        })
+        if status in FAILED_STATUSES:
+            message = (node_result.message or status).strip().splitlines()[0]
+            outcome.failures.append(f"{node.resource_type} {node.name}: {message}")
+    return outcome
