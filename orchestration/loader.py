@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 
+from psycopg2.errors import UndefinedTable
+
 from orchestration.database import connected, with_retries
 from orchestration.settings import DbTarget
 
@@ -37,6 +39,10 @@ SOURCE_COLUMNS = {
 }
 LOAD_LOCK_KEY = 5_317_001  # pg_advisory_xact_lock key that serialises loads into raw
 LOCK_TIMEOUT = "15min"
+
+
+class SourceSchemaError(RuntimeError):
+    """The source database lacks a table the contract names."""
 
 
 @dataclass
@@ -116,11 +122,13 @@ def _load_once(
     return LoadResult(load_id, window_start, window_end, tables, time.monotonic() - started)
 
 
-def _fingerprints(cur, relation: str, window_end: datetime) -> dict[datetime, tuple[int, int]]:
+def _fingerprints(
+    cur, relation: str, since: datetime, window_end: datetime
+) -> dict[datetime, tuple[int, int]]:
     cur.execute(
         f'select date_trunc(\'hour\', "timestamp"), count(*), sum(id) from {relation} '
-        f'where "timestamp" < %s group by 1',
-        (window_end,),
+        f'where "timestamp" >= %s and "timestamp" < %s group by 1',
+        (since, window_end),
     )
     return {hour: (count, int(id_sum)) for hour, count, id_sum in cur.fetchall()}
 
@@ -138,8 +146,16 @@ def hour_ranges(hours: list[datetime]) -> list[tuple[datetime, datetime]]:
 
 def _load_table(src_cur, wh_cur, table, window_start, window_end, load_id) -> TableLoad:
     result = TableLoad(table)
-    source_hours = _fingerprints(src_cur, table, window_end)
-    raw_hours = _fingerprints(wh_cur, f"raw.{table}", window_end)
+    wh_cur.execute("select cleaned_before from raw.retention where table_name = %s", (table,))
+    row = wh_cur.fetchone()
+    since = row[0] if row else datetime.min  # hours before a retention cleanup stay out of raw
+    try:
+        source_hours = _fingerprints(src_cur, table, since, window_end)
+    except UndefinedTable:
+        raise SourceSchemaError(
+            f"the source database has no table {table!r}: is SOURCE_POSTGRES_DB the operational database?"
+        ) from None
+    raw_hours = _fingerprints(wh_cur, f"raw.{table}", since, window_end)
     result.window_rows = sum(n for h, (n, _) in source_hours.items() if window_start <= h < window_end)
     changed = sorted(h for h, fingerprint in source_hours.items() if raw_hours.get(h) != fingerprint)
     if not changed:

@@ -47,3 +47,9 @@ create table if not exists raw.meter_readings (
 create index if not exists meter_readings_loaded_at_idx on raw.meter_readings (_loaded_at);
 create index if not exists meter_readings_hour_idx
     on raw.meter_readings ((date_trunc('hour', "timestamp")));
+
+-- Set by the opt-in retention cleanup: raw holds no rows before cleaned_before, on purpose.
+create table if not exists raw.retention (
+    table_name     text primary key,
+    cleaned_before timestamp not null
+);

@@ -1,0 +1,36 @@
+"""A run's result as the Markdown shown in its Prefect artifact."""
+
+from __future__ import annotations
+
+
+def summary_markdown(result: dict) -> str:
+    window = result["window"]
+    lines = [f"# smartgrid ELT: {window['start']} .. {window['end']}", ""]
+    load = result.get("load")
+    if load:
+        lines += ["## Load", "", "| table | rows new to raw | source hours copied | rows in window |", "|---|---:|---:|---:|"]
+        for name, t in load["tables"].items():
+            lines.append(f"| {name} | {t['rows_loaded']} | {t['hours_copied']} | {t['window_rows']} |")
+        lines += ["", f"{load['seconds']} s", ""]
+    dbt = result.get("dbt")
+    if dbt:
+        counts = ", ".join(f"{k}: {v}" for k, v in sorted(dbt["status_counts"].items()))
+        lines += ["## dbt build", "", f"{'succeeded' if dbt['success'] else 'FAILED'} ({counts}) in {dbt['seconds']} s", ""]
+    checkpoint = result.get("checkpoint")
+    if checkpoint:
+        stats = checkpoint["statistics"]
+        lines += [
+            "## Great Expectations",
+            "",
+            f"{'passed' if checkpoint['success'] else 'FAILED'}: {stats['successful_expectations']} of "
+            f"{stats['evaluated_expectations']} expectations met; rows validated: {checkpoint['rows_validated']}",
+            "",
+        ]
+        lines += [f"- {failure}" for failure in checkpoint["failed_expectations"]]
+    elif "checkpoint" in result:
+        lines += ["## Great Expectations", "", "skipped (enable_validation=false)", ""]
+    if result.get("cleanup"):
+        lines += ["## Retention", "", f"{result['cleanup']}", ""]
+    if result.get("warnings"):
+        lines += ["## Warnings", ""] + [f"- {w}" for w in result["warnings"]]
+    return "\n".join(lines) + "\n"
