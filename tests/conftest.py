@@ -1,0 +1,58 @@
+"""Test fixtures: a real PostgreSQL (the embedded one, or POSTGRES_* when set), real dbt, Prefect and GX.
+
+Tests use their own databases (smartgrid_test_warehouse, smartgrid_test_source) on that server, dropped
+and recreated where a test needs a clean slate.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["POSTGRES_DB"] = "smartgrid_test_warehouse"
+os.environ["SOURCE_POSTGRES_DB"] = "smartgrid_test_source"
+
+import pytest  # noqa: E402
+
+from orchestration.database import drop_database, ensure_database, resolve_targets  # noqa: E402
+from orchestration.settings import load_settings  # noqa: E402
+from tests import helpers  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def settings():
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def targets(settings):
+    """(warehouse, source) on the test server; starts the embedded PostgreSQL when needed."""
+    return resolve_targets(settings)
+
+
+@pytest.fixture(scope="session")
+def warehouse(targets):
+    return targets[0]
+
+
+@pytest.fixture(scope="session")
+def source(targets):
+    return targets[1]
+
+
+@pytest.fixture
+def fresh_databases(warehouse, source):
+    """Empty warehouse and source databases, with the source tables of SPEC §1."""
+    for target in (warehouse, source):
+        drop_database(target)
+        ensure_database(target)
+    helpers.create_source_tables(source)
+    return warehouse, source
+
+
+@pytest.fixture(scope="session")
+def prefect_api():
+    """One throwaway Prefect API for the whole session (its server takes ~25 s to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
