@@ -117,7 +117,7 @@ def with_retries(
         try:
             return action()
         except retry_on as exc:
-            if attempt == attempts:
+            if attempt == attempts or is_permanent(exc):
                 raise
             delay = random.uniform(0, min(max_delay, base_delay * 2 ** (attempt - 1)))
             log.warning(
@@ -126,6 +126,15 @@ def with_retries(
             )
             sleep(delay)
     raise AssertionError("unreachable")
+
+
+PERMANENT_ERRORS = ("does not exist", "authentication failed", "no password supplied", "role ")
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Errors that waiting cannot fix (wrong database, user or password): fail at once."""
+    message = str(exc)
+    return any(marker in message for marker in PERMANENT_ERRORS)
 
 
 def connect(target: DbTarget, *, application: str = "smartgrid"):

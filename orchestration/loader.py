@@ -88,12 +88,24 @@ def raw_ddl() -> str:
 
 
 def load_raw(
-    warehouse: DbTarget, source: DbTarget, window_start: datetime, window_end: datetime
+    warehouse: DbTarget,
+    source: DbTarget,
+    window_start: datetime,
+    window_end: datetime,
+    *,
+    attempts: int = 5,
+    base_delay: float = 2.0,
 ) -> LoadResult:
-    """Make raw hold every source row with "timestamp" < window_end (naive UTC datetimes)."""
+    """Make raw hold every source row with "timestamp" < window_end (naive UTC datetimes).
+
+    A whole load is one transaction, so on a connection error it is simply retried (exponential backoff
+    with jitter: up to ~30 s in all with the defaults).
+    """
     return with_retries(
         lambda: _load_once(warehouse, source, window_start, window_end),
         what=f"loading raw from {source.describe()}",
+        attempts=attempts,
+        base_delay=base_delay,
     )
 
 

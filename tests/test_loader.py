@@ -1,0 +1,184 @@
+"""The raw load (SPEC §2): exactly once, nothing skipped, values unchanged, all-or-nothing."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+import psycopg2
+import pytest
+
+from orchestration import loader
+from orchestration.database import with_retries
+from orchestration.loader import SourceSchemaError, hour_ranges, load_raw
+from orchestration.retention import cleanup_raw
+from orchestration.settings import DbTarget
+from tests.helpers import at, insert_meter_rows, insert_sensor_rows, query, scalar
+
+
+def sensor(event_id, hhmm, value=230.5, **extra):
+    return {"event_id": event_id, "sensor_id": "S1", "sensor_type": "voltage", "value": value,
+            "timestamp": at(hhmm), **extra}
+
+
+def meter(event_id, hhmm, reading=10.0, **extra):
+    return {"event_id": event_id, "meter_id": "M1", "customer_id": "C1", "reading": reading,
+            "timestamp": at(hhmm), **extra}
+
+
+def raw_event_ids(warehouse, table):
+    return sorted(r[0] for r in query(warehouse, f"select event_id from raw.{table}"))
+
+
+def test_hour_ranges_merges_consecutive_hours():
+    hours = [at("03:00"), at("01:00"), at("02:00"), at("05:00")]
+    assert hour_ranges(hours) == [(at("01:00"), at("04:00")), (at("05:00"), at("06:00"))]
+
+
+def test_loads_every_row_before_the_end_and_nothing_after(fresh_databases):
+    warehouse, source = fresh_databases
+    insert_sensor_rows(source, [sensor("a", "08:59"), sensor("b", "09:30"), sensor("c", "10:00")])
+    insert_meter_rows(source, [meter("m-a", "09:45"), meter("m-b", "10:15")])
+    result = load_raw(warehouse, source, at("09:00"), at("10:00"))
+    assert raw_event_ids(warehouse, "sensor_data") == ["a", "b"]  # 08:59 is before the window: loaded too
+    assert raw_event_ids(warehouse, "meter_readings") == ["m-a"]
+    assert result.tables["sensor_data"].window_rows == 1  # only b lies inside [09:00, 10:00)
+    assert (result.rows_loaded, result.window_is_empty) == (3, False)
+
+
+def test_values_are_loaded_unchanged(fresh_databases):
+    warehouse, source = fresh_databases
+    insert_sensor_rows(source, [
+        sensor("nan", "09:01", value="NaN", latitude=42.6629123, longitude=21.1655001, metadata={"fw": "2.3"}),
+        sensor("neg", "09:02", value=-12.3456, sensor_type="power"),
+    ])
+    insert_meter_rows(source, [meter("wh", "09:15", reading=12345678.1234, unit="Wh"),
+                               meter("null-unit", "09:30", unit=None)])
+    load_raw(warehouse, source, at("09:00"), at("10:00"))
+    sensor_columns = 'id, event_id, sensor_id, sensor_type, value::text, latitude, longitude, "timestamp", metadata, created_at'
+    meter_columns = 'id, event_id, meter_id, customer_id, reading, unit, "timestamp", created_at'
+    for table, columns in (("sensor_data", sensor_columns), ("meter_readings", meter_columns)):
+        assert query(warehouse, f"select {columns} from raw.{table} order by id") == query(
+            source, f"select {columns} from {table} order by id")
+    assert scalar(warehouse, "select unit is null from raw.meter_readings where event_id = 'null-unit'")
+
+
+def test_repeated_and_overlapping_loads_keep_each_row_once(fresh_databases):
+    warehouse, source = fresh_databases
+    insert_sensor_rows(source, [sensor(f"s{i}", f"0{i}:10") for i in range(1, 6)])
+    load_raw(warehouse, source, at("01:00"), at("04:00"))
+    load_raw(warehouse, source, at("02:00"), at("06:00"))  # overlaps the first
+    again = load_raw(warehouse, source, at("01:00"), at("06:00"))
+    assert again.rows_loaded == 0 and again.tables["sensor_data"].hours_copied == 0
+    assert raw_event_ids(warehouse, "sensor_data") == ["s1", "s2", "s3", "s4", "s5"]
+
+
+def test_rows_arriving_late_and_out_of_id_order_are_found(fresh_databases):
+    warehouse, source = fresh_databases
+    insert_meter_rows(source, [meter("m1", "01:00", id=100), meter("m2", "05:00", id=101)])
+    load_raw(warehouse, source, at("05:00"), at("06:00"))
+    # committed later, but with a smaller id and an older created_at than what raw already holds,
+    # for an hour processed long ago: id or created_at watermarks would skip it
+    insert_meter_rows(source, [meter("m-late", "01:15", id=7, created_at=at("01:16"))])
+    result = load_raw(warehouse, source, at("06:00"), at("07:00"))
+    assert result.rows_loaded == 1 and result.tables["meter_readings"].changed_hours == [at("01:00").isoformat()]
+    assert raw_event_ids(warehouse, "meter_readings") == ["m-late", "m1", "m2"]
+
+
+def test_concurrent_loads_do_not_double_rows(fresh_databases):
+    warehouse, source = fresh_databases
+    insert_sensor_rows(source, [sensor(f"s{i:03d}", f"{i // 60:02d}:{i % 60:02d}") for i in range(600)])
+    errors = []
+
+    def run():
+        try:
+            load_raw(warehouse, source, at("00:00"), at("10:00"))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert scalar(warehouse, "select count(*) from raw.sensor_data") == 600
+    assert scalar(warehouse, "select count(distinct _load_id) from raw.sensor_data") == 1
+
+
+def test_a_load_that_fails_half_way_leaves_raw_as_it_was(fresh_databases, monkeypatch):
+    warehouse, source = fresh_databases
+    insert_sensor_rows(source, [sensor("before", "01:00")])
+    load_raw(warehouse, source, at("01:00"), at("02:00"))
+    insert_sensor_rows(source, [sensor("new-sensor", "02:00")])
+    insert_meter_rows(source, [meter("new-meter", "02:00")])
+    real_stream_copy = loader.stream_copy
+    calls = []
+
+    def dies_on_the_second_table(*args):
+        calls.append(args)
+        if len(calls) == 2:  # sensor rows are already in raw (uncommitted) when the meter copy dies
+            raise psycopg2.errors.QueryCanceled("terminated half-way")
+        return real_stream_copy(*args)
+
+    monkeypatch.setattr(loader, "stream_copy", dies_on_the_second_table)
+    with pytest.raises(psycopg2.errors.QueryCanceled):
+        load_raw(warehouse, source, at("02:00"), at("03:00"), attempts=1)
+    assert raw_event_ids(warehouse, "sensor_data") == ["before"]
+    assert raw_event_ids(warehouse, "meter_readings") == []
+    monkeypatch.setattr(loader, "stream_copy", real_stream_copy)
+    assert load_raw(warehouse, source, at("02:00"), at("03:00")).rows_loaded == 2
+
+
+def test_a_source_that_fails_mid_copy_is_not_half_loaded(fresh_databases):
+    warehouse, source = fresh_databases
+    insert_sensor_rows(source, [sensor("a", "01:00")])
+    with psycopg2.connect(**warehouse.connect_kwargs()) as wh, psycopg2.connect(**source.connect_kwargs()) as src:
+        wh_cur, src_cur = wh.cursor(), src.cursor()
+        wh_cur.execute("create temp table t (x int)")
+        with pytest.raises(psycopg2.Error):
+            loader.stream_copy(src_cur, "copy (select 1/0) to stdout", wh_cur, "copy t from stdin")
+
+
+def test_connection_errors_are_retried_with_backoff():
+    attempts, delays = [], []
+
+    def flaky():
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise psycopg2.OperationalError("connection refused")
+        return "ok"
+
+    assert with_retries(flaky, what="test", base_delay=1, sleep=delays.append) == "ok"
+    assert len(attempts) == 3
+    assert 0 <= delays[0] <= 1 and 0 <= delays[1] <= 2  # full jitter under 1 s, then 2 s
+
+
+def test_an_unreachable_source_fails_with_a_clear_error(fresh_databases):
+    warehouse, _ = fresh_databases
+    nowhere = DbTarget("127.0.0.1", 1, "smartgrid_source", "postgres")
+    with pytest.raises(psycopg2.OperationalError, match="127.0.0.1"):
+        load_raw(warehouse, nowhere, at("01:00"), at("02:00"), attempts=2, base_delay=0.01)
+
+
+def test_a_source_without_the_contract_tables_is_named(fresh_databases, source):
+    warehouse, _ = fresh_databases
+    query(source, "drop table meter_readings; select 1")
+    with pytest.raises(SourceSchemaError, match="meter_readings"):
+        load_raw(warehouse, source, at("01:00"), at("02:00"))
+
+
+def test_retention_deletes_old_raw_rows_only_and_never_reloads_them(fresh_databases):
+    warehouse, source = fresh_databases
+    now = datetime(2026, 6, 20, 12)
+    old, recent = now - timedelta(days=100), now - timedelta(days=10)
+    insert_sensor_rows(source, [
+        {"event_id": "old", "sensor_id": "S1", "sensor_type": "voltage", "value": 230, "timestamp": old},
+        {"event_id": "recent", "sensor_id": "S1", "sensor_type": "voltage", "value": 230, "timestamp": recent},
+    ])
+    load_raw(warehouse, source, now - timedelta(hours=1), now)
+    result = cleanup_raw(warehouse, now, retention_days=90)
+    assert result["rows_deleted"] == {"sensor_data": 1, "meter_readings": 0}
+    assert raw_event_ids(warehouse, "sensor_data") == ["recent"]
+    assert scalar(source, "select count(*) from sensor_data") == 2  # the source is never touched
+    assert load_raw(warehouse, source, now - timedelta(hours=1), now).rows_loaded == 0
