@@ -1,0 +1,61 @@
+"""The command line: one-line errors for bad input, and a URL that psql accepts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+def smartgrid(*args: str, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "orchestration.cli", *args], capture_output=True, text=True,
+                          timeout=120, env=env)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--start", "2026-11-25T10:30"], "is not on a whole UTC hour"),
+        (["run", "--start", "2026-11-25T12:00", "--end", "2026-11-25T10:00"], "must be before end"),
+        (["run", "--start", "yesterday"], "is not an ISO 8601 time"),
+        (["run", "--frobnicate"], "unrecognized arguments: --frobnicate"),
+        (["simulate", "--start", "2026-11-25T00:00"], "the following arguments are required: --end"),
+        (["simulate", "--start", "2026-11-25T02:00", "--end", "2026-11-25T01:00"], "must be before --end"),
+        (["simulate", "--start", "2026-11-25T00:00", "--end", "2026-11-25T01:00", "--defect-rate", "0.9"],
+         "--defect-rate must be between 0 and 0.2"),
+        (["launch"], "invalid choice: 'launch'"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_exit_2(args, message):
+    started = time.monotonic()
+    done = smartgrid(*args)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in done.stderr, done.stderr
+    assert time.monotonic() - started < 60  # no heavy import on the error path (a loose bound, not a benchmark)
+
+
+def test_bad_configuration_is_named(monkeypatch):
+    import os
+
+    env = {**os.environ, "POSTGRES_PORT": "fivefourthreetwo"}
+    done = smartgrid("db", "url", env=env)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "smartgrid: configuration error: POSTGRES_PORT must be a whole number, got 'fivefourthreetwo'"
+
+
+def test_db_url_is_accepted_by_psql(targets):
+    import os
+
+    done = smartgrid("db", "url", env=dict(os.environ))
+    assert done.returncode == 0, done.stderr
+    url = done.stdout.strip()
+    assert url.startswith("postgresql://") and "smartgrid_test_warehouse" in url
+    psql = Path(__import__("pgserver").__file__).parent / "pginstall" / "bin" / "psql"
+    answer = subprocess.run([str(psql), url, "-Atc", "select current_database()"], capture_output=True, text=True)
+    assert answer.stdout.strip() == "smartgrid_test_warehouse", answer.stderr
+    source = smartgrid("db", "url", "--source", env=dict(os.environ)).stdout.strip()
+    assert "smartgrid_test_source" in source
