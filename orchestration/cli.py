@@ -46,7 +46,9 @@ def cmd_db(args, settings: Settings) -> int:
         if not settings.embedded:
             _say("POSTGRES_HOST is set: the pipeline does not manage that server")
             return 0
-        _say("embedded PostgreSQL stopped" if database.stop_embedded(settings) else "embedded PostgreSQL was not running")
+        _say(
+            "embedded PostgreSQL stopped" if database.stop_embedded(settings) else "embedded PostgreSQL was not running"
+        )
     elif args.action == "url":
         warehouse, source = database.resolve_targets(settings, start=False)
         print((source if args.source else warehouse).libpq_uri())
@@ -77,8 +79,10 @@ def cmd_simulate(args, settings: Settings) -> int:
     _, source = resolve_targets(settings)
     with_retries(lambda: ensure_database(source), what="connecting to the source")
     inserted = simulate(source, start, end, config)
-    _say(f"simulated {start.isoformat()} .. {end.isoformat()} into {source.describe()}: "
-         f"{inserted['sensor_data']} sensor rows, {inserted['meter_readings']} meter rows")
+    _say(
+        f"simulated {start.isoformat()} .. {end.isoformat()} into {source.describe()}: "
+        f"{inserted['sensor_data']} sensor rows, {inserted['meter_readings']} meter rows"
+    )
     return 0
 
 
@@ -126,7 +130,10 @@ def print_summary(result: dict) -> None:
     load = result.get("load")
     if load:
         for name, t in load["tables"].items():
-            print(f"loaded        {t['rows_loaded']:>8} new rows into raw.{name} ({t['hours_copied']} source hours copied)")
+            print(
+                f"loaded        {t['rows_loaded']:>8} new rows into raw.{name} "
+                f"({t['hours_copied']} source hours copied)"
+            )
     dbt = result.get("dbt")
     if dbt:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(dbt["status_counts"].items()))
@@ -134,9 +141,11 @@ def print_summary(result: dict) -> None:
     checkpoint = result.get("checkpoint")
     if checkpoint:
         s = checkpoint["statistics"]
-        print(f"checkpoint    {'passed' if checkpoint['success'] else 'FAILED'}: "
-              f"{s['successful_expectations']}/{s['evaluated_expectations']} expectations, "
-              f"rows validated {checkpoint['rows_validated']}")
+        print(
+            f"checkpoint    {'passed' if checkpoint['success'] else 'FAILED'}: "
+            f"{s['successful_expectations']}/{s['evaluated_expectations']} expectations, "
+            f"rows validated {checkpoint['rows_validated']}"
+        )
     for warning in result.get("warnings", []):
         print(f"warning       {warning}")
     if result.get("error"):
@@ -153,8 +162,12 @@ def cmd_demo(args, settings: Settings) -> int:
     end = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
     start = end - timedelta(hours=args.hours)
     simulate_args = argparse.Namespace(
-        start=start.isoformat(), end=end.isoformat(), meters=args.meters, sensors=args.sensors,
-        seed=7, defect_rate=0.01,
+        start=start.isoformat(),
+        end=end.isoformat(),
+        meters=args.meters,
+        sensors=args.sensors,
+        seed=7,
+        defect_rate=0.01,
     )
     cmd_simulate(simulate_args, settings)
     _say(f"running smartgrid-etl-flow over {start.isoformat()} .. {end.isoformat()} (UTC)")
@@ -164,20 +177,24 @@ def cmd_demo(args, settings: Settings) -> int:
     warehouse, _ = resolve_targets(settings)
     with connected(warehouse) as conn, conn.cursor() as cur:
         print("\nmarts rows in the window:")
-        for mart, column in (("fct_sensor_hourly", "hour_start"), ("fct_meter_consumption_hourly", "hour_start"),
-                             ("fct_customer_consumption_daily", "day")):
-            cur.execute(f"select count(*) from marts.{mart} where {column} >= %s and {column} < %s",
-                        (start.isoformat() + "+00", end.isoformat() + "+00"))
+        for mart, column in (
+            ("fct_sensor_hourly", "hour_start"),
+            ("fct_meter_consumption_hourly", "hour_start"),
+            ("fct_customer_consumption_daily", "day"),
+        ):
+            cur.execute(
+                f"select count(*) from marts.{mart} where {column} >= %s and {column} < %s",
+                (start.isoformat() + "+00", end.isoformat() + "+00"),
+            )
             print(f"  marts.{mart:<32} {cur.fetchone()[0]:>6}")
         cur.execute("select reason_code, count(*) from audit.rejected_readings group by 1 order by 2 desc")
-        print("rejected rows (audit.rejected_readings): "
-              + ", ".join(f"{reason} {n}" for reason, n in cur.fetchall()))
+        print("rejected rows (audit.rejected_readings): " + ", ".join(f"{reason} {n}" for reason, n in cur.fetchall()))
     docs = (result.get("checkpoint") or {}).get("data_docs")
     print(f"""
 where to look next:
   Prefect UI (flow runs, one task per dbt node, the run's summary artifact): {ui_url()}
   dbt docs and lineage:  make docs-serve   (or: make dbt ARGS="docs generate" && make dbt ARGS="docs serve")
-  Great Expectations results: {docs or 'gx/uncommitted/data_docs/local_site/index.html'}
+  Great Expectations results: {docs or "gx/uncommitted/data_docs/local_site/index.html"}
   the data itself:       psql "$(.venv/bin/smartgrid db url)"   then  select * from marts.fct_meter_consumption_hourly;
 """)
     return 0 if success else 1

@@ -122,7 +122,11 @@ def with_retries(
             delay = random.uniform(0, min(max_delay, base_delay * 2 ** (attempt - 1)))
             log.warning(
                 "%s failed (attempt %d of %d): %s; retrying in %.1f s",
-                what, attempt, attempts, str(exc).strip().splitlines()[0], delay,
+                what,
+                attempt,
+                attempts,
+                str(exc).strip().splitlines()[0],
+                delay,
             )
             sleep(delay)
     raise AssertionError("unreachable")
@@ -176,9 +180,7 @@ def ensure_database(target: DbTarget) -> bool:
         if cur.fetchone():
             return False
         cur.execute(sql.SQL("create database {}").format(sql.Identifier(target.dbname)))
-        cur.execute(
-            sql.SQL("alter database {} set timezone to 'UTC'").format(sql.Identifier(target.dbname))
-        )
+        cur.execute(sql.SQL("alter database {} set timezone to 'UTC'").format(sql.Identifier(target.dbname)))
         return True
 
 

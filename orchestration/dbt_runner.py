@@ -62,16 +62,13 @@ def run_dbt(settings: Settings, warehouse: DbTarget, *args: str, prefect: bool =
     """
     os.environ.update(dbt_environment(settings, warehouse))
     command = " ".join(args)
-    cli_args = [*args, "--project-dir", str(settings.dbt_project_dir),
-                "--profiles-dir", str(settings.dbt_profiles_dir)]
+    cli_args = [*args, "--project-dir", str(settings.dbt_project_dir), "--profiles-dir", str(settings.dbt_profiles_dir)]
     started = time.monotonic()
     if prefect:
         from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
 
         runner = PrefectDbtRunner(
-            settings=PrefectDbtSettings(
-                project_dir=settings.dbt_project_dir, profiles_dir=settings.dbt_profiles_dir
-            ),
+            settings=PrefectDbtSettings(project_dir=settings.dbt_project_dir, profiles_dir=settings.dbt_profiles_dir),
             raise_on_failure=False,
         )
         try:
@@ -97,9 +94,13 @@ def summarize(command: str, result, seconds: float) -> DbtOutcome:
         status = str(getattr(node_result.status, "value", node_result.status)).lower()
         outcome.status_counts[status] = outcome.status_counts.get(status, 0) + 1
         node = node_result.node
-        outcome.nodes.append({
-            "node": node.unique_id, "status": status, "seconds": round(node_result.execution_time or 0, 2),
-        })
+        outcome.nodes.append(
+            {
+                "node": node.unique_id,
+                "status": status,
+                "seconds": round(node_result.execution_time or 0, 2),
+            }
+        )
         if status in FAILED_STATUSES:
             message = (node_result.message or status).strip().splitlines()[0]
             outcome.failures.append(f"{node.resource_type} {node.name}: {message}")

@@ -30,11 +30,26 @@ log = logging.getLogger(__name__)
 
 SOURCE_COLUMNS = {
     "sensor_data": (
-        "id", "event_id", "sensor_id", "sensor_type", "value",
-        "latitude", "longitude", "timestamp", "metadata", "created_at",
+        "id",
+        "event_id",
+        "sensor_id",
+        "sensor_type",
+        "value",
+        "latitude",
+        "longitude",
+        "timestamp",
+        "metadata",
+        "created_at",
     ),
     "meter_readings": (
-        "id", "event_id", "meter_id", "customer_id", "reading", "unit", "timestamp", "created_at",
+        "id",
+        "event_id",
+        "meter_id",
+        "customer_id",
+        "reading",
+        "unit",
+        "timestamp",
+        "created_at",
     ),
 }
 LOAD_LOCK_KEY = 5_317_001  # pg_advisory_xact_lock key that serialises loads into raw
@@ -109,9 +124,7 @@ def load_raw(
     )
 
 
-def _load_once(
-    warehouse: DbTarget, source: DbTarget, window_start: datetime, window_end: datetime
-) -> LoadResult:
+def _load_once(warehouse: DbTarget, source: DbTarget, window_start: datetime, window_end: datetime) -> LoadResult:
     started = time.monotonic()
     started_at = datetime.now(UTC)
     load_id = str(uuid.uuid4())
@@ -128,17 +141,14 @@ def _load_once(
         for t in tables.values():
             wh_cur.execute(
                 "insert into raw.load_log values (%s, %s, clock_timestamp(), %s, %s, %s, %s, %s)",
-                (load_id, started_at, window_end, t.table,
-                 t.hours_copied, t.rows_copied, t.rows_loaded),
+                (load_id, started_at, window_end, t.table, t.hours_copied, t.rows_copied, t.rows_loaded),
             )
     return LoadResult(load_id, window_start, window_end, tables, time.monotonic() - started)
 
 
-def _fingerprints(
-    cur, relation: str, since: datetime, window_end: datetime
-) -> dict[datetime, tuple[int, int]]:
+def _fingerprints(cur, relation: str, since: datetime, window_end: datetime) -> dict[datetime, tuple[int, int]]:
     cur.execute(
-        f'select date_trunc(\'hour\', "timestamp"), count(*), sum(id) from {relation} '
+        f"select date_trunc('hour', \"timestamp\"), count(*), sum(id) from {relation} "
         f'where "timestamp" >= %s and "timestamp" < %s group by 1',
         (since, window_end),
     )
@@ -181,8 +191,7 @@ def _load_table(src_cur, wh_cur, table, window_start, window_end, load_id) -> Ta
     )
     log.info("%s: %d source hour(s) differ from raw, copying them", table, len(changed))
     wh_cur.execute(
-        f"create temp table incoming_{table} on commit drop as "
-        f"select {columns} from raw.{table} with no data"
+        f"create temp table incoming_{table} on commit drop as select {columns} from raw.{table} with no data"
     )
     copy_out = f"copy (select {columns} from {table} where {ranges}) to stdout"
     copy_in = f"copy incoming_{table} ({columns}) from stdin"

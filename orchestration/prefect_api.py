@@ -68,7 +68,11 @@ def _start_server(settings: Settings, url: str, progress) -> None:
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(settings.prefect_port)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
         )
     _pid_file(settings).write_text(str(process.pid))
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS

@@ -11,6 +11,7 @@ are physically plausible. Import time: great_expectations takes ~8 s, so it is i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -49,9 +50,7 @@ def suites() -> dict:
         "fct_sensor_hourly": [
             # 1-minute cadence gives 60 readings an hour; more means a device floods or clocks disagree
             gxe.ExpectColumnValuesToBeBetween(column="reading_count", min_value=1, max_value=120),
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="max_value", column_B="min_value", or_equal=True
-            ),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="max_value", column_B="min_value", or_equal=True),
             gxe.ExpectColumnValuesToNotBeNull(column="avg_value"),
         ],
         "fct_meter_consumption_hourly": [
@@ -84,10 +83,8 @@ def build_gx_project(settings: Settings, warehouse: DbTarget) -> None:
     validation_definitions = []
     for mart, expectations in suites().items():
         name = f"{mart}_window"
-        try:
+        with contextlib.suppress(LookupError):
             source.delete_asset(name)
-        except LookupError:
-            pass
         asset = source.add_query_asset(name=name, query=WINDOW_QUERIES[mart])
         batch = asset.add_batch_definition_whole_table("window")
         suite = context.suites.add_or_update(gx.ExpectationSuite(name=name, expectations=expectations))
@@ -133,8 +130,7 @@ def set_validation_window(warehouse: DbTarget, start: datetime, end: datetime) -
             "(window_start timestamptz not null, window_end timestamptz not null)"
         )
         cur.execute(f"delete from {WINDOW_TABLE}")
-        cur.execute(f"insert into {WINDOW_TABLE} values (%s at time zone 'UTC', %s at time zone 'UTC')",
-                    (start, end))
+        cur.execute(f"insert into {WINDOW_TABLE} values (%s at time zone 'UTC', %s at time zone 'UTC')", (start, end))
         rows = {}
         for mart, query in WINDOW_QUERIES.items():
             cur.execute(f"select count(*) from ({query}) as window_rows")
@@ -169,7 +165,8 @@ def run_checkpoint(settings: Settings, warehouse: DbTarget, start: datetime, end
                 )
     totals["success_percent"] = (
         round(100 * totals["successful_expectations"] / totals["evaluated_expectations"], 1)
-        if totals["evaluated_expectations"] else 100.0
+        if totals["evaluated_expectations"]
+        else 100.0
     )
     docs = settings.gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     return CheckpointOutcome(

@@ -35,7 +35,7 @@ def cleanup_raw(warehouse: DbTarget, now: datetime, retention_days: int) -> dict
             total = 0
             while True:
                 cur.execute(
-                    f'delete from raw.{table} where ctid = any(array(select ctid from raw.{table} '
+                    f"delete from raw.{table} where ctid = any(array(select ctid from raw.{table} "
                     f'where "timestamp" < %s limit {BATCH_ROWS}))',
                     (horizon,),
                 )

@@ -56,7 +56,8 @@ class DbTarget:
         from urllib.parse import quote
 
         if self.host.startswith("/"):
-            return f"postgresql://{quote(self.user)}@/{quote(self.dbname)}?host={quote(self.host, safe='')}&port={self.port}"
+            socket = quote(self.host, safe="")
+            return f"postgresql://{quote(self.user)}@/{quote(self.dbname)}?host={socket}&port={self.port}"
         return f"postgresql://{quote(self.user)}@{self.host}:{self.port}/{quote(self.dbname)}"
 
     def sqlalchemy_url(self) -> str:
@@ -68,8 +69,7 @@ class DbTarget:
             auth += ":" + quote(self.password, safe="")
         if self.host.startswith("/"):
             return (
-                f"postgresql+psycopg2://{auth}@/{quote(self.dbname)}"
-                f"?host={quote(self.host, safe='')}&port={self.port}"
+                f"postgresql+psycopg2://{auth}@/{quote(self.dbname)}?host={quote(self.host, safe='')}&port={self.port}"
             )
         return f"postgresql+psycopg2://{auth}@{self.host}:{self.port}/{quote(self.dbname)}"
 

@@ -88,15 +88,17 @@ def make_meters(config: SimulationConfig) -> list[Meter]:
         r = _rng(config, "meter", i)
         unit = "Wh" if i % 10 == 7 else "MWh" if i % 10 == 9 else "kWh"
         scale = 200.0 if unit == "MWh" else 1.0  # MWh registers belong to large industrial customers
-        meters.append(Meter(
-            meter_id=f"MTR-{i:05d}",
-            customer_id=f"CUS-{(i * 4) // 5:05d}",  # every fifth customer has two meters
-            unit=unit,
-            base_kw=scale * r.uniform(0.2, 0.8),
-            peak_kw=scale * r.uniform(0.5, 2.0),
-            phase=r.uniform(0, 2 * math.pi),
-            register_start_kwh=round(r.uniform(1000, 6000), 1),
-        ))
+        meters.append(
+            Meter(
+                meter_id=f"MTR-{i:05d}",
+                customer_id=f"CUS-{(i * 4) // 5:05d}",  # every fifth customer has two meters
+                unit=unit,
+                base_kw=scale * r.uniform(0.2, 0.8),
+                peak_kw=scale * r.uniform(0.5, 2.0),
+                phase=r.uniform(0, 2 * math.pi),
+                register_start_kwh=round(r.uniform(1000, 6000), 1),
+            )
+        )
     return meters
 
 
@@ -213,8 +215,8 @@ def sensor_rows(config: SimulationConfig, start: datetime, end: datetime, now: d
 
 # --- writing --------------------------------------------------------------------------------------------
 
-SENSOR_COLUMNS = "event_id, sensor_id, sensor_type, value, latitude, longitude, \"timestamp\", metadata, created_at"
-METER_COLUMNS = "event_id, meter_id, customer_id, reading, unit, \"timestamp\", created_at"
+SENSOR_COLUMNS = 'event_id, sensor_id, sensor_type, value, latitude, longitude, "timestamp", metadata, created_at'
+METER_COLUMNS = 'event_id, meter_id, customer_id, reading, unit, "timestamp", created_at'
 
 
 def source_ddl() -> str:
@@ -248,9 +250,11 @@ def simulate(
         while day < end:  # a day at a time keeps memory flat for long windows
             chunk_end = min(end, day + timedelta(days=1))
             inserted["sensor_data"] = inserted.get("sensor_data", 0) + _copy_rows(
-                cur, "sensor_data", SENSOR_COLUMNS, sensor_rows(config, day, chunk_end, now))
+                cur, "sensor_data", SENSOR_COLUMNS, sensor_rows(config, day, chunk_end, now)
+            )
             inserted["meter_readings"] = inserted.get("meter_readings", 0) + _copy_rows(
-                cur, "meter_readings", METER_COLUMNS, meter_rows(config, day, chunk_end, now))
+                cur, "meter_readings", METER_COLUMNS, meter_rows(config, day, chunk_end, now)
+            )
             log.info("simulated %s .. %s", day.isoformat(), chunk_end.isoformat())
             day = chunk_end
     return inserted

@@ -8,14 +8,24 @@ def summary_markdown(result: dict) -> str:
     lines = [f"# smartgrid ELT: {window['start']} .. {window['end']}", ""]
     load = result.get("load")
     if load:
-        lines += ["## Load", "", "| table | rows new to raw | source hours copied | rows in window |", "|---|---:|---:|---:|"]
+        lines += [
+            "## Load",
+            "",
+            "| table | rows new to raw | source hours copied | rows in window |",
+            "|---|---:|---:|---:|",
+        ]
         for name, t in load["tables"].items():
             lines.append(f"| {name} | {t['rows_loaded']} | {t['hours_copied']} | {t['window_rows']} |")
         lines += ["", f"{load['seconds']} s", ""]
     dbt = result.get("dbt")
     if dbt:
         counts = ", ".join(f"{k}: {v}" for k, v in sorted(dbt["status_counts"].items()))
-        lines += ["## dbt build", "", f"{'succeeded' if dbt['success'] else 'FAILED'} ({counts}) in {dbt['seconds']} s", ""]
+        lines += [
+            "## dbt build",
+            "",
+            f"{'succeeded' if dbt['success'] else 'FAILED'} ({counts}) in {dbt['seconds']} s",
+            "",
+        ]
     checkpoint = result.get("checkpoint")
     if checkpoint:
         stats = checkpoint["statistics"]

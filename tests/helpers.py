@@ -34,11 +34,26 @@ def insert_sensor_rows(source, rows: list[dict]) -> None:
         for row in rows:
             row = {"latitude": None, "longitude": None, "metadata": None, **row}
             row.setdefault("created_at", row["timestamp"] + timedelta(seconds=10))
-            columns = [c for c in ("id", "event_id", "sensor_id", "sensor_type", "value", "latitude",
-                                   "longitude", "timestamp", "metadata", "created_at") if c in row]
+            columns = [
+                c
+                for c in (
+                    "id",
+                    "event_id",
+                    "sensor_id",
+                    "sensor_type",
+                    "value",
+                    "latitude",
+                    "longitude",
+                    "timestamp",
+                    "metadata",
+                    "created_at",
+                )
+                if c in row
+            ]
             values = [json.dumps(row[c]) if c == "metadata" and row[c] is not None else row[c] for c in columns]
             cur.execute(
-                f"insert into sensor_data ({', '.join(map(_quote, columns))}) values ({', '.join(['%s'] * len(columns))})",
+                f"insert into sensor_data ({', '.join(map(_quote, columns))}) "
+                f"values ({', '.join(['%s'] * len(columns))})",
                 values,
             )
 
@@ -49,8 +64,11 @@ def insert_meter_rows(source, rows: list[dict]) -> None:
         for row in rows:
             row = dict(row)
             row.setdefault("created_at", row["timestamp"] + timedelta(seconds=10))
-            columns = [c for c in ("id", "event_id", "meter_id", "customer_id", "reading", "unit",
-                                   "timestamp", "created_at") if c in row]
+            columns = [
+                c
+                for c in ("id", "event_id", "meter_id", "customer_id", "reading", "unit", "timestamp", "created_at")
+                if c in row
+            ]
             cur.execute(
                 f"insert into meter_readings ({', '.join(map(_quote, columns))}) "
                 f"values ({', '.join(['%s'] * len(columns))})",
@@ -91,9 +109,7 @@ def mart_rows(warehouse, mart: str) -> dict[tuple, dict]:
         names = [d.name for d in cur.description]
         rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     keys = MART_KEYS[mart]
-    return {
-        tuple(row[k] for k in keys): {k: v for k, v in row.items() if k != "loaded_through"} for row in rows
-    }
+    return {tuple(row[k] for k in keys): {k: v for k, v in row.items() if k != "loaded_through"} for row in rows}
 
 
 def d(value) -> Decimal:

@@ -121,8 +121,14 @@ def customer_daily(meter_hours: dict) -> dict:
         cell["consumption_kwh"] += row["consumption_kwh"]
         cell["estimated_kwh"] += row["estimated_kwh"]
         cell["meters"].add(meter)
-    return {k: {"consumption_kwh": v["consumption_kwh"], "estimated_kwh": v["estimated_kwh"],
-                "meter_count": len(v["meters"])} for k, v in out.items()}
+    return {
+        k: {
+            "consumption_kwh": v["consumption_kwh"],
+            "estimated_kwh": v["estimated_kwh"],
+            "meter_count": len(v["meters"]),
+        }
+        for k, v in out.items()
+    }
 
 
 def close(a, b, tolerance=Fraction(1, 10**6)) -> bool:

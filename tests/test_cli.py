@@ -11,8 +11,9 @@ import pytest
 
 
 def smartgrid(*args: str, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "orchestration.cli", *args], capture_output=True, text=True,
-                          timeout=120, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", *args], capture_output=True, text=True, timeout=120, env=env
+    )
 
 
 @pytest.mark.parametrize(
@@ -24,8 +25,10 @@ def smartgrid(*args: str, env=None) -> subprocess.CompletedProcess:
         (["run", "--frobnicate"], "unrecognized arguments: --frobnicate"),
         (["simulate", "--start", "2026-11-25T00:00"], "the following arguments are required: --end"),
         (["simulate", "--start", "2026-11-25T02:00", "--end", "2026-11-25T01:00"], "must be before --end"),
-        (["simulate", "--start", "2026-11-25T00:00", "--end", "2026-11-25T01:00", "--defect-rate", "0.9"],
-         "--defect-rate must be between 0 and 0.2"),
+        (
+            ["simulate", "--start", "2026-11-25T00:00", "--end", "2026-11-25T01:00", "--defect-rate", "0.9"],
+            "--defect-rate must be between 0 and 0.2",
+        ),
         (["launch"], "invalid choice: 'launch'"),
     ],
 )
@@ -44,7 +47,10 @@ def test_bad_configuration_is_named(monkeypatch):
     env = {**os.environ, "POSTGRES_PORT": "fivefourthreetwo"}
     done = smartgrid("db", "url", env=env)
     assert done.returncode == 2
-    assert done.stderr.strip() == "smartgrid: configuration error: POSTGRES_PORT must be a whole number, got 'fivefourthreetwo'"
+    assert (
+        done.stderr.strip()
+        == "smartgrid: configuration error: POSTGRES_PORT must be a whole number, got 'fivefourthreetwo'"
+    )
 
 
 def test_db_url_is_accepted_by_psql(targets):

@@ -47,7 +47,10 @@ def assert_marts_match_the_contract(warehouse):
     for key, exp in expected_meter.items():
         act = actual_meter[key]
         assert (act["customer_id"], act["reading_count"], act["quality_code"]) == (
-            exp["customer_id"], exp["reading_count"], exp["quality_code"]), key
+            exp["customer_id"],
+            exp["reading_count"],
+            exp["quality_code"],
+        ), key
         assert reference.close(act["consumption_kwh"], exp["consumption_kwh"]), key
         assert reference.close(act["estimated_kwh"], exp["estimated_kwh"]), key
 
@@ -66,8 +69,11 @@ def simulated(fresh_databases):
     simulate(source, START, START + timedelta(hours=6), CONFIG, now=START + timedelta(hours=40))
     # hold back ~5 % of the rows: they "arrive late", after the first run, with their original (older) ids
     for table in ("sensor_data", "meter_readings"):
-        query(source, f"create table held_{table} as select * from {table} where id % 20 = 3; "
-                      f"delete from {table} where id % 20 = 3; select 1")
+        query(
+            source,
+            f"create table held_{table} as select * from {table} where id % 20 = 3; "
+            f"delete from {table} where id % 20 = 3; select 1",
+        )
     return warehouse, source
 
 
@@ -76,7 +82,9 @@ def test_flow_end_to_end_with_late_rows_and_reruns(settings, simulated, prefect_
 
     warehouse, source = simulated
     first = smartgrid_etl_flow(start_time=START, end_time=START + timedelta(hours=6))
-    source_rows = scalar(source, "select count(*) from sensor_data") + scalar(source, "select count(*) from meter_readings")
+    source_rows = scalar(source, "select count(*) from sensor_data") + scalar(
+        source, "select count(*) from meter_readings"
+    )
     assert first["load"]["rows_loaded"] == source_rows > 0
     assert first["dbt"]["success"] and first["dbt"]["failures"] == []
     assert first["checkpoint"]["success"] and first["checkpoint"]["statistics"]["unsuccessful_expectations"] == 0
@@ -93,11 +101,14 @@ def test_flow_end_to_end_with_late_rows_and_reruns(settings, simulated, prefect_
     sensor_count, meter_count, daily_count = assert_marts_match_the_contract(warehouse)
     for table in ("sensor_data", "meter_readings"):  # raw holds each source row exactly once
         assert query(warehouse, f"select count(*), count(distinct event_id) from raw.{table}") == query(
-            source, f"select count(*), count(distinct event_id) from {table}")
+            source, f"select count(*), count(distinct event_id) from {table}"
+        )
 
     # the same window again changes nothing
-    before = {m: mart_rows(warehouse, m) for m in ("fct_sensor_hourly", "fct_meter_consumption_hourly",
-                                                     "fct_customer_consumption_daily")}
+    before = {
+        m: mart_rows(warehouse, m)
+        for m in ("fct_sensor_hourly", "fct_meter_consumption_hourly", "fct_customer_consumption_daily")
+    }
     third = smartgrid_etl_flow(start_time=START + timedelta(hours=8), end_time=START + timedelta(hours=9))
     assert third["load"]["rows_loaded"] == 0
     assert {m: mart_rows(warehouse, m) for m in before} == before
@@ -107,8 +118,9 @@ def test_flow_end_to_end_with_late_rows_and_reruns(settings, simulated, prefect_
 def test_an_empty_window_succeeds_with_a_freshness_warning(settings, simulated, prefect_api):
     from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
 
-    result = smartgrid_etl_flow(start_time=datetime(2026, 1, 1, 3), end_time=datetime(2026, 1, 1, 4),
-                                enable_validation=True)
+    result = smartgrid_etl_flow(
+        start_time=datetime(2026, 1, 1, 3), end_time=datetime(2026, 1, 1, 4), enable_validation=True
+    )
     assert result["load"]["window_is_empty"]
     assert any("freshness" in w for w in result["warnings"])
     # rows that arrived for earlier hours were still loaded: nothing in the source is before 2026-01-01
@@ -123,18 +135,29 @@ def test_a_failed_checkpoint_fails_the_run_and_says_which(settings, simulated, p
     warehouse, source = simulated
     hour = datetime(2026, 5, 1, 10)
     # 6 MWh in 15 minutes on one meter: valid per SPEC §3, implausible for the checkpoint (> 5 MWh per hour)
-    insert_meter_rows(source, [
-        {"event_id": "jump-1", "meter_id": "MX", "customer_id": "CX", "reading": 100, "timestamp": hour},
-        {"event_id": "jump-2", "meter_id": "MX", "customer_id": "CX", "reading": 6100,
-         "timestamp": hour + timedelta(minutes=15)},
-    ])
+    insert_meter_rows(
+        source,
+        [
+            {"event_id": "jump-1", "meter_id": "MX", "customer_id": "CX", "reading": 100, "timestamp": hour},
+            {
+                "event_id": "jump-2",
+                "meter_id": "MX",
+                "customer_id": "CX",
+                "reading": 6100,
+                "timestamp": hour + timedelta(minutes=15),
+            },
+        ],
+    )
     state = smartgrid_etl_flow(start_time=hour, end_time=hour + timedelta(hours=1), return_state=True)
     assert state.is_failed()
     error = state.result(raise_on_failure=False)
     assert "checkpoint marts_window failed" in str(error) and "consumption_kwh" in str(error)
     # the marts were built (the checkpoint runs after dbt) and the result says what failed
     assert error.result["checkpoint"]["statistics"]["unsuccessful_expectations"] >= 1
-    assert scalar(warehouse, "select consumption_kwh from marts.fct_meter_consumption_hourly where meter_id = 'MX'") == 6000
+    assert (
+        scalar(warehouse, "select consumption_kwh from marts.fct_meter_consumption_hourly where meter_id = 'MX'")
+        == 6000
+    )
 
 
 def test_the_run_summary_artifact_is_published(settings, simulated, prefect_api):
@@ -152,8 +175,17 @@ def test_cli_run_prints_the_result_as_json_on_the_last_line(settings, simulated,
     from prefect.settings import PREFECT_API_URL
 
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
-    cli = [sys.executable, "-m", "orchestration.cli", "run", "--start", "2026-05-04T01:00", "--end",
-           "2026-05-04T03:00", "--json"]
+    cli = [
+        sys.executable,
+        "-m",
+        "orchestration.cli",
+        "run",
+        "--start",
+        "2026-05-04T01:00",
+        "--end",
+        "2026-05-04T03:00",
+        "--json",
+    ]
     done = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])

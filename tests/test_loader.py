@@ -17,13 +17,25 @@ from tests.helpers import at, insert_meter_rows, insert_sensor_rows, query, scal
 
 
 def sensor(event_id, hhmm, value=230.5, **extra):
-    return {"event_id": event_id, "sensor_id": "S1", "sensor_type": "voltage", "value": value,
-            "timestamp": at(hhmm), **extra}
+    return {
+        "event_id": event_id,
+        "sensor_id": "S1",
+        "sensor_type": "voltage",
+        "value": value,
+        "timestamp": at(hhmm),
+        **extra,
+    }
 
 
 def meter(event_id, hhmm, reading=10.0, **extra):
-    return {"event_id": event_id, "meter_id": "M1", "customer_id": "C1", "reading": reading,
-            "timestamp": at(hhmm), **extra}
+    return {
+        "event_id": event_id,
+        "meter_id": "M1",
+        "customer_id": "C1",
+        "reading": reading,
+        "timestamp": at(hhmm),
+        **extra,
+    }
 
 
 def raw_event_ids(warehouse, table):
@@ -48,18 +60,25 @@ def test_loads_every_row_before_the_end_and_nothing_after(fresh_databases):
 
 def test_values_are_loaded_unchanged(fresh_databases):
     warehouse, source = fresh_databases
-    insert_sensor_rows(source, [
-        sensor("nan", "09:01", value="NaN", latitude=42.6629123, longitude=21.1655001, metadata={"fw": "2.3"}),
-        sensor("neg", "09:02", value=-12.3456, sensor_type="power"),
-    ])
-    insert_meter_rows(source, [meter("wh", "09:15", reading=12345678.1234, unit="Wh"),
-                               meter("null-unit", "09:30", unit=None)])
+    insert_sensor_rows(
+        source,
+        [
+            sensor("nan", "09:01", value="NaN", latitude=42.6629123, longitude=21.1655001, metadata={"fw": "2.3"}),
+            sensor("neg", "09:02", value=-12.3456, sensor_type="power"),
+        ],
+    )
+    insert_meter_rows(
+        source, [meter("wh", "09:15", reading=12345678.1234, unit="Wh"), meter("null-unit", "09:30", unit=None)]
+    )
     load_raw(warehouse, source, at("09:00"), at("10:00"))
-    sensor_columns = 'id, event_id, sensor_id, sensor_type, value::text, latitude, longitude, "timestamp", metadata, created_at'
+    sensor_columns = (
+        'id, event_id, sensor_id, sensor_type, value::text, latitude, longitude, "timestamp", metadata, created_at'
+    )
     meter_columns = 'id, event_id, meter_id, customer_id, reading, unit, "timestamp", created_at'
     for table, columns in (("sensor_data", sensor_columns), ("meter_readings", meter_columns)):
         assert query(warehouse, f"select {columns} from raw.{table} order by id") == query(
-            source, f"select {columns} from {table} order by id")
+            source, f"select {columns} from {table} order by id"
+        )
     assert scalar(warehouse, "select unit is null from raw.meter_readings where event_id = 'null-unit'")
 
 
@@ -172,10 +191,13 @@ def test_retention_deletes_old_raw_rows_only_and_never_reloads_them(fresh_databa
     warehouse, source = fresh_databases
     now = datetime(2026, 6, 20, 12)
     old, recent = now - timedelta(days=100), now - timedelta(days=10)
-    insert_sensor_rows(source, [
-        {"event_id": "old", "sensor_id": "S1", "sensor_type": "voltage", "value": 230, "timestamp": old},
-        {"event_id": "recent", "sensor_id": "S1", "sensor_type": "voltage", "value": 230, "timestamp": recent},
-    ])
+    insert_sensor_rows(
+        source,
+        [
+            {"event_id": "old", "sensor_id": "S1", "sensor_type": "voltage", "value": 230, "timestamp": old},
+            {"event_id": "recent", "sensor_id": "S1", "sensor_type": "voltage", "value": 230, "timestamp": recent},
+        ],
+    )
     load_raw(warehouse, source, now - timedelta(hours=1), now)
     result = cleanup_raw(warehouse, now, retention_days=90)
     assert result["rows_deleted"] == {"sensor_data": 1, "meter_readings": 0}

@@ -34,16 +34,39 @@ SENSOR_ROWS = [
     {"event_id": "v-range", "sensor_id": "S1", "sensor_type": "voltage", "value": 1500, "timestamp": at("10:04")},
     {"event_id": "t-type", "sensor_id": "S1", "sensor_type": "temperature", "value": 21, "timestamp": at("10:05")},
     # measured 10:06 but arrived 10:00: six minutes in the future
-    {"event_id": "f-future", "sensor_id": "S1", "sensor_type": "frequency", "value": 50.01,
-     "timestamp": at("10:06"), "created_at": at("10:00")},
+    {
+        "event_id": "f-future",
+        "sensor_id": "S1",
+        "sensor_type": "frequency",
+        "value": 50.01,
+        "timestamp": at("10:06"),
+        "created_at": at("10:00"),
+    },
     # two frequency readings for 11:00: the later arrival (49.98) wins, the other is a duplicate
-    {"event_id": "f-early", "sensor_id": "S1", "sensor_type": "frequency", "value": 50.00,
-     "timestamp": at("11:00"), "created_at": at("11:00") + timedelta(seconds=10)},
-    {"event_id": "f-late", "sensor_id": "S1", "sensor_type": "frequency", "value": 49.98,
-     "timestamp": at("11:00"), "created_at": at("11:02")},
+    {
+        "event_id": "f-early",
+        "sensor_id": "S1",
+        "sensor_type": "frequency",
+        "value": 50.00,
+        "timestamp": at("11:00"),
+        "created_at": at("11:00") + timedelta(seconds=10),
+    },
+    {
+        "event_id": "f-late",
+        "sensor_id": "S1",
+        "sensor_type": "frequency",
+        "value": 49.98,
+        "timestamp": at("11:00"),
+        "created_at": at("11:02"),
+    },
     # 10:59:30 belongs to hour 10, 11:00:00 to hour 11
-    {"event_id": "c1", "sensor_id": "S1", "sensor_type": "current", "value": 100,
-     "timestamp": at("10:59") + timedelta(seconds=30)},
+    {
+        "event_id": "c1",
+        "sensor_id": "S1",
+        "sensor_type": "current",
+        "value": 100,
+        "timestamp": at("10:59") + timedelta(seconds=30),
+    },
     {"event_id": "c2", "sensor_id": "S1", "sensor_type": "current", "value": 200, "timestamp": at("11:00")},
     # power may be negative (export)
     {"event_id": "p1", "sensor_id": "S2", "sensor_type": "power", "value": -50, "timestamp": at("10:30")},
@@ -56,29 +79,125 @@ METER_ROWS = [
     #   [12:15,12:30) +0.25 measured                        -> hour 12
     {"event_id": "m1-1030", "meter_id": "M1", "customer_id": "C1", "reading": 99.5, "timestamp": at("10:30")},
     # a conflicting duplicate for 10:45 that arrived first: the later arrival (100.0) wins
-    {"event_id": "m1-1045-first", "meter_id": "M1", "customer_id": "C1", "reading": 100.2,
-     "timestamp": at("10:45"), "created_at": at("10:45") + timedelta(seconds=5)},
-    {"event_id": "m1-1045", "meter_id": "M1", "customer_id": "C1", "reading": 100.0,
-     "timestamp": at("10:45"), "created_at": at("10:50")},
+    {
+        "event_id": "m1-1045-first",
+        "meter_id": "M1",
+        "customer_id": "C1",
+        "reading": 100.2,
+        "timestamp": at("10:45"),
+        "created_at": at("10:45") + timedelta(seconds=5),
+    },
+    {
+        "event_id": "m1-1045",
+        "meter_id": "M1",
+        "customer_id": "C1",
+        "reading": 100.0,
+        "timestamp": at("10:45"),
+        "created_at": at("10:50"),
+    },
     {"event_id": "m1-1215", "meter_id": "M1", "customer_id": "C1", "reading": 103.0, "timestamp": at("12:15")},
     {"event_id": "m1-1230", "meter_id": "M1", "customer_id": "C1", "reading": 103.25, "timestamp": at("12:30")},
     # M2 (C2, Wh): 50 kWh @00:00, 51 @00:15, reset to 0.2 @00:30, 0.7 @00:45, 3.7 @03:45
     #   hour 0: +1 + 0 (negative: reset) + 0.5 + 3 * 15/180 = 1.75, of which 0.25 interpolated
     #   hours 1 and 2: 3 * 60/180 = 1.0 each; hour 3: 0.75. Every hour touches the reset or the 3 h gap: 10
-    {"event_id": "m2-0000", "meter_id": "M2", "customer_id": "C2", "reading": 50000, "unit": "Wh", "timestamp": at("00:00")},
-    {"event_id": "m2-0015", "meter_id": "M2", "customer_id": "C2", "reading": 51000, "unit": "Wh", "timestamp": at("00:15")},
-    {"event_id": "m2-0030", "meter_id": "M2", "customer_id": "C2", "reading": 200, "unit": "wh", "timestamp": at("00:30")},
-    {"event_id": "m2-0045", "meter_id": "M2", "customer_id": "C2", "reading": 700, "unit": "Wh", "timestamp": at("00:45")},
-    {"event_id": "m2-nan", "meter_id": "M2", "customer_id": "C2", "reading": "NaN", "unit": "Wh", "timestamp": at("01:00")},
-    {"event_id": "m2-neg", "meter_id": "M2", "customer_id": "C2", "reading": -5, "unit": "Wh", "timestamp": at("01:15")},
-    {"event_id": "m2-unit", "meter_id": "M2", "customer_id": "C2", "reading": 900, "unit": "gal", "timestamp": at("01:30")},
-    {"event_id": "m2-future", "meter_id": "M2", "customer_id": "C2", "reading": 1000, "unit": "Wh",
-     "timestamp": at("02:00"), "created_at": at("01:50")},
-    {"event_id": "m2-0345", "meter_id": "M2", "customer_id": "C2", "reading": 3700, "unit": "Wh", "timestamp": at("03:45")},
+    {
+        "event_id": "m2-0000",
+        "meter_id": "M2",
+        "customer_id": "C2",
+        "reading": 50000,
+        "unit": "Wh",
+        "timestamp": at("00:00"),
+    },
+    {
+        "event_id": "m2-0015",
+        "meter_id": "M2",
+        "customer_id": "C2",
+        "reading": 51000,
+        "unit": "Wh",
+        "timestamp": at("00:15"),
+    },
+    {
+        "event_id": "m2-0030",
+        "meter_id": "M2",
+        "customer_id": "C2",
+        "reading": 200,
+        "unit": "wh",
+        "timestamp": at("00:30"),
+    },
+    {
+        "event_id": "m2-0045",
+        "meter_id": "M2",
+        "customer_id": "C2",
+        "reading": 700,
+        "unit": "Wh",
+        "timestamp": at("00:45"),
+    },
+    {
+        "event_id": "m2-nan",
+        "meter_id": "M2",
+        "customer_id": "C2",
+        "reading": "NaN",
+        "unit": "Wh",
+        "timestamp": at("01:00"),
+    },
+    {
+        "event_id": "m2-neg",
+        "meter_id": "M2",
+        "customer_id": "C2",
+        "reading": -5,
+        "unit": "Wh",
+        "timestamp": at("01:15"),
+    },
+    {
+        "event_id": "m2-unit",
+        "meter_id": "M2",
+        "customer_id": "C2",
+        "reading": 900,
+        "unit": "gal",
+        "timestamp": at("01:30"),
+    },
+    {
+        "event_id": "m2-future",
+        "meter_id": "M2",
+        "customer_id": "C2",
+        "reading": 1000,
+        "unit": "Wh",
+        "timestamp": at("02:00"),
+        "created_at": at("01:50"),
+    },
+    {
+        "event_id": "m2-0345",
+        "meter_id": "M2",
+        "customer_id": "C2",
+        "reading": 3700,
+        "unit": "Wh",
+        "timestamp": at("03:45"),
+    },
     # M3 (C1, MWh; NULL unit would mean kWh): 1000, 1001, 1002 kWh -> hour 10: 2.0 measured, code 0
-    {"event_id": "m3-1000", "meter_id": "M3", "customer_id": "C1", "reading": 1.0, "unit": "MWh", "timestamp": at("10:00")},
-    {"event_id": "m3-1015", "meter_id": "M3", "customer_id": "C1", "reading": 1.001, "unit": "MWh", "timestamp": at("10:15")},
-    {"event_id": "m3-1030", "meter_id": "M3", "customer_id": "C1", "reading": 1.002, "unit": "MWh", "timestamp": at("10:30")},
+    {
+        "event_id": "m3-1000",
+        "meter_id": "M3",
+        "customer_id": "C1",
+        "reading": 1.0,
+        "unit": "MWh",
+        "timestamp": at("10:00"),
+    },
+    {
+        "event_id": "m3-1015",
+        "meter_id": "M3",
+        "customer_id": "C1",
+        "reading": 1.001,
+        "unit": "MWh",
+        "timestamp": at("10:15"),
+    },
+    {
+        "event_id": "m3-1030",
+        "meter_id": "M3",
+        "customer_id": "C1",
+        "reading": 1.002,
+        "unit": "MWh",
+        "timestamp": at("10:30"),
+    },
 ]
 
 
@@ -114,40 +233,83 @@ def test_every_rejection_code_is_listed_with_its_row(built):
 def test_sensor_hourly_matches_hand_computed_values(built):
     warehouse, _ = built
     assert mart_rows(warehouse, "fct_sensor_hourly") == {
-        ("S1", "voltage", h("10:00")): {"sensor_id": "S1", "sensor_type": "voltage", "hour_start": h("10:00"),
-            "reading_count": 3, "avg_value": d("232"), "min_value": d("230"), "max_value": d("234"),
-            "stddev_value": d("2")},
-        ("S1", "frequency", h("11:00")): {"sensor_id": "S1", "sensor_type": "frequency", "hour_start": h("11:00"),
-            "reading_count": 1, "avg_value": d("49.98"), "min_value": d("49.98"), "max_value": d("49.98"),
-            "stddev_value": None},
-        ("S1", "current", h("10:00")): {"sensor_id": "S1", "sensor_type": "current", "hour_start": h("10:00"),
-            "reading_count": 1, "avg_value": d("100"), "min_value": d("100"), "max_value": d("100"),
-            "stddev_value": None},
-        ("S1", "current", h("11:00")): {"sensor_id": "S1", "sensor_type": "current", "hour_start": h("11:00"),
-            "reading_count": 1, "avg_value": d("200"), "min_value": d("200"), "max_value": d("200"),
-            "stddev_value": None},
-        ("S2", "power", h("10:00")): {"sensor_id": "S2", "sensor_type": "power", "hour_start": h("10:00"),
-            "reading_count": 1, "avg_value": d("-50"), "min_value": d("-50"), "max_value": d("-50"),
-            "stddev_value": None},
+        ("S1", "voltage", h("10:00")): {
+            "sensor_id": "S1",
+            "sensor_type": "voltage",
+            "hour_start": h("10:00"),
+            "reading_count": 3,
+            "avg_value": d("232"),
+            "min_value": d("230"),
+            "max_value": d("234"),
+            "stddev_value": d("2"),
+        },
+        ("S1", "frequency", h("11:00")): {
+            "sensor_id": "S1",
+            "sensor_type": "frequency",
+            "hour_start": h("11:00"),
+            "reading_count": 1,
+            "avg_value": d("49.98"),
+            "min_value": d("49.98"),
+            "max_value": d("49.98"),
+            "stddev_value": None,
+        },
+        ("S1", "current", h("10:00")): {
+            "sensor_id": "S1",
+            "sensor_type": "current",
+            "hour_start": h("10:00"),
+            "reading_count": 1,
+            "avg_value": d("100"),
+            "min_value": d("100"),
+            "max_value": d("100"),
+            "stddev_value": None,
+        },
+        ("S1", "current", h("11:00")): {
+            "sensor_id": "S1",
+            "sensor_type": "current",
+            "hour_start": h("11:00"),
+            "reading_count": 1,
+            "avg_value": d("200"),
+            "min_value": d("200"),
+            "max_value": d("200"),
+            "stddev_value": None,
+        },
+        ("S2", "power", h("10:00")): {
+            "sensor_id": "S2",
+            "sensor_type": "power",
+            "hour_start": h("10:00"),
+            "reading_count": 1,
+            "avg_value": d("-50"),
+            "min_value": d("-50"),
+            "max_value": d("-50"),
+            "stddev_value": None,
+        },
     }
 
 
 def meter_hour(meter, customer, hhmm, kwh, estimated, count, code):
-    return (meter, h(hhmm)), {"meter_id": meter, "customer_id": customer, "hour_start": h(hhmm),
-                              "consumption_kwh": d(kwh), "estimated_kwh": d(estimated),
-                              "reading_count": count, "quality_code": code}
+    return (meter, h(hhmm)), {
+        "meter_id": meter,
+        "customer_id": customer,
+        "hour_start": h(hhmm),
+        "consumption_kwh": d(kwh),
+        "estimated_kwh": d(estimated),
+        "reading_count": count,
+        "quality_code": code,
+    }
 
 
-INITIAL_METER_HOURS = dict([
-    meter_hour("M1", "C1", "10:00", "1.0", "0.5", 2, 9),
-    meter_hour("M1", "C1", "11:00", "2.0", "2.0", 0, 9),
-    meter_hour("M1", "C1", "12:00", "0.75", "0.5", 2, 9),
-    meter_hour("M2", "C2", "00:00", "1.75", "0.25", 4, 10),
-    meter_hour("M2", "C2", "01:00", "1.0", "1.0", 0, 10),
-    meter_hour("M2", "C2", "02:00", "1.0", "1.0", 0, 10),
-    meter_hour("M2", "C2", "03:00", "0.75", "0.75", 1, 10),
-    meter_hour("M3", "C1", "10:00", "2.0", "0", 3, 0),
-])
+INITIAL_METER_HOURS = dict(
+    [
+        meter_hour("M1", "C1", "10:00", "1.0", "0.5", 2, 9),
+        meter_hour("M1", "C1", "11:00", "2.0", "2.0", 0, 9),
+        meter_hour("M1", "C1", "12:00", "0.75", "0.5", 2, 9),
+        meter_hour("M2", "C2", "00:00", "1.75", "0.25", 4, 10),
+        meter_hour("M2", "C2", "01:00", "1.0", "1.0", 0, 10),
+        meter_hour("M2", "C2", "02:00", "1.0", "1.0", 0, 10),
+        meter_hour("M2", "C2", "03:00", "0.75", "0.75", 1, 10),
+        meter_hour("M3", "C1", "10:00", "2.0", "0", 3, 0),
+    ]
+)
 
 
 def test_meter_hourly_spreads_the_register_as_the_contract_says(built):
@@ -160,43 +322,85 @@ def test_customer_daily_sums_the_meters_hours(built):
     day = at("00:00").date()
     # C1: M1 3.75 (est 3.0) + M3 2.0 = 5.75; C2: M2 4.5 (est 3.0)
     assert mart_rows(warehouse, "fct_customer_consumption_daily") == {
-        ("C1", day): {"customer_id": "C1", "day": day, "consumption_kwh": d("5.75"), "estimated_kwh": d("3.0"),
-                      "meter_count": 2},
-        ("C2", day): {"customer_id": "C2", "day": day, "consumption_kwh": d("4.5"), "estimated_kwh": d("3.0"),
-                      "meter_count": 1},
+        ("C1", day): {
+            "customer_id": "C1",
+            "day": day,
+            "consumption_kwh": d("5.75"),
+            "estimated_kwh": d("3.0"),
+            "meter_count": 2,
+        },
+        ("C2", day): {
+            "customer_id": "C2",
+            "day": day,
+            "consumption_kwh": d("4.5"),
+            "estimated_kwh": d("3.0"),
+            "meter_count": 1,
+        },
     }
 
 
 def test_late_rows_rebuild_old_hours_on_both_sides(settings, built):
     warehouse, source = built
-    insert_meter_rows(source, [
-        # a late reading inside M1's gap changes hours 10, 11 and 12:
-        #   [10:45,11:15) +2.0 over 30 min: 1.0 (h10), 1.0 (h11); [11:15,12:15) +1.0: 0.75 (h11), 0.25 (h12)
-        {"event_id": "m1-1115-late", "meter_id": "M1", "customer_id": "C1", "reading": 102.0,
-         "timestamp": at("11:15"), "created_at": at("+1 09:00")},
-        # a later reading names a new customer for M1: all of M1's hours move to C9; +0.25 measured in h12
-        {"event_id": "m1-1245-late", "meter_id": "M1", "customer_id": "C9", "reading": 103.5,
-         "timestamp": at("12:45"), "created_at": at("+1 09:00")},
-    ])
+    insert_meter_rows(
+        source,
+        [
+            # a late reading inside M1's gap changes hours 10, 11 and 12:
+            #   [10:45,11:15) +2.0 over 30 min: 1.0 (h10), 1.0 (h11); [11:15,12:15) +1.0: 0.75 (h11), 0.25 (h12)
+            {
+                "event_id": "m1-1115-late",
+                "meter_id": "M1",
+                "customer_id": "C1",
+                "reading": 102.0,
+                "timestamp": at("11:15"),
+                "created_at": at("+1 09:00"),
+            },
+            # a later reading names a new customer for M1: all of M1's hours move to C9; +0.25 measured in h12
+            {
+                "event_id": "m1-1245-late",
+                "meter_id": "M1",
+                "customer_id": "C9",
+                "reading": 103.5,
+                "timestamp": at("12:45"),
+                "created_at": at("+1 09:00"),
+            },
+        ],
+    )
     # 236 joins hour 10's voltage: 230, 232, 234, 236 -> mean 233, sample stddev sqrt(20/3) = 2.581989
-    insert_sensor_rows(source, [{"event_id": "v-late", "sensor_id": "S1", "sensor_type": "voltage", "value": 236,
-                                 "timestamp": at("10:10"), "created_at": at("+1 09:00")}])
+    insert_sensor_rows(
+        source,
+        [
+            {
+                "event_id": "v-late",
+                "sensor_id": "S1",
+                "sensor_type": "voltage",
+                "value": 236,
+                "timestamp": at("10:10"),
+                "created_at": at("+1 09:00"),
+            }
+        ],
+    )
     load = load_raw(warehouse, source, at("+1 09:00"), at("+1 10:00"))
     assert load.rows_loaded == 3
     build(settings, warehouse)
 
     expected_meter_hours = {
         **INITIAL_METER_HOURS,
-        **dict([
-            meter_hour("M1", "C9", "10:00", "1.5", "1.0", 2, 9),
-            meter_hour("M1", "C9", "11:00", "1.75", "1.75", 1, 9),
-            meter_hour("M1", "C9", "12:00", "0.75", "0.25", 3, 9),
-        ]),
+        **dict(
+            [
+                meter_hour("M1", "C9", "10:00", "1.5", "1.0", 2, 9),
+                meter_hour("M1", "C9", "11:00", "1.75", "1.75", 1, 9),
+                meter_hour("M1", "C9", "12:00", "0.75", "0.25", 3, 9),
+            ]
+        ),
     }
     assert mart_rows(warehouse, "fct_meter_consumption_hourly") == expected_meter_hours
     voltage = mart_rows(warehouse, "fct_sensor_hourly")[("S1", "voltage", h("10:00"))]
     assert (voltage["reading_count"], voltage["avg_value"], voltage["max_value"], voltage["stddev_value"]) == (
-        4, d("233"), d("236"), d("2.581989"))
+        4,
+        d("233"),
+        d("236"),
+        d("2.581989"),
+    )
     day = at("00:00").date()
     daily = mart_rows(warehouse, "fct_customer_consumption_daily")
     assert {k: (v["consumption_kwh"], v["estimated_kwh"], v["meter_count"]) for k, v in daily.items()} == {
@@ -206,18 +410,23 @@ def test_late_rows_rebuild_old_hours_on_both_sides(settings, built):
     }
 
     # the incremental result equals a rebuild of everything from raw
-    incremental = {m: mart_rows(warehouse, m) for m in
-                   ("fct_sensor_hourly", "fct_meter_consumption_hourly", "fct_customer_consumption_daily")}
+    incremental = {
+        m: mart_rows(warehouse, m)
+        for m in ("fct_sensor_hourly", "fct_meter_consumption_hourly", "fct_customer_consumption_daily")
+    }
     build(settings, warehouse, "--full-refresh")
     assert {m: mart_rows(warehouse, m) for m in incremental} == incremental
 
 
 def test_rerunning_changes_nothing(settings, built):
     warehouse, source = built
-    before = {m: mart_rows(warehouse, m) for m in
-              ("fct_sensor_hourly", "fct_meter_consumption_hourly", "fct_customer_consumption_daily")}
+    before = {
+        m: mart_rows(warehouse, m)
+        for m in ("fct_sensor_hourly", "fct_meter_consumption_hourly", "fct_customer_consumption_daily")
+    }
     raw_before = scalar(warehouse, "select count(*) from raw.meter_readings") + scalar(
-        warehouse, "select count(*) from raw.sensor_data")
+        warehouse, "select count(*) from raw.sensor_data"
+    )
     assert load_raw(warehouse, source, at("10:00"), END).rows_loaded == 0
     build(settings, warehouse)
     assert {m: mart_rows(warehouse, m) for m in before} == before
@@ -226,8 +435,10 @@ def test_rerunning_changes_nothing(settings, built):
 
 def test_session_time_zone_does_not_move_the_hours(settings, built, monkeypatch):
     warehouse, _ = built
-    before = {m: mart_rows(warehouse, m) for m in ("fct_sensor_hourly", "fct_meter_consumption_hourly",
-                                                     "fct_customer_consumption_daily")}
+    before = {
+        m: mart_rows(warehouse, m)
+        for m in ("fct_sensor_hourly", "fct_meter_consumption_hourly", "fct_customer_consumption_daily")
+    }
     monkeypatch.setitem(os.environ, "PGTZ", "Asia/Kolkata")  # a +05:30 session for dbt
     build(settings, warehouse, "--full-refresh")
     assert {m: mart_rows(warehouse, m) for m in before} == before

@@ -17,11 +17,22 @@ def test_without_postgres_host_both_databases_use_the_embedded_server():
 
 
 def test_source_defaults_to_the_warehouse_server_with_its_own_database():
-    settings = load_settings({"POSTGRES_HOST": "db.example", "POSTGRES_PORT": "6543", "POSTGRES_USER": "etl",
-                              "POSTGRES_PASSWORD": "s3cret", "POSTGRES_DB": "wh"})
+    settings = load_settings(
+        {
+            "POSTGRES_HOST": "db.example",
+            "POSTGRES_PORT": "6543",
+            "POSTGRES_USER": "etl",
+            "POSTGRES_PASSWORD": "s3cret",
+            "POSTGRES_DB": "wh",
+        }
+    )
     assert not settings.embedded
     assert (settings.source.host, settings.source.port, settings.source.user, settings.source.dbname) == (
-        "db.example", 6543, "etl", "smartgrid_source")
+        "db.example",
+        6543,
+        "etl",
+        "smartgrid_source",
+    )
     assert settings.source.password == "s3cret"
 
 
@@ -57,11 +68,15 @@ def test_socket_directories_become_host_parameters():
 
 def test_default_window_is_the_hour_before_the_reference():
     assert resolve_window(reference=datetime(2026, 11, 25, 10, 0, 5, tzinfo=UTC)) == (
-        datetime(2026, 11, 25, 9), datetime(2026, 11, 25, 10))
+        datetime(2026, 11, 25, 9),
+        datetime(2026, 11, 25, 10),
+    )
     # a scheduled start in another zone is converted to UTC first
     berlin = timezone(timedelta(hours=1))
     assert resolve_window(reference=datetime(2026, 11, 25, 11, 0, tzinfo=berlin)) == (
-        datetime(2026, 11, 25, 9), datetime(2026, 11, 25, 10))
+        datetime(2026, 11, 25, 9),
+        datetime(2026, 11, 25, 10),
+    )
 
 
 def test_one_bound_means_one_hour_and_offsets_are_converted():

@@ -69,8 +69,13 @@ def smartgrid_etl_flow(
     start, end = resolve_window(start_time, end_time, reference=_scheduled_start())
     settings = load_settings()
     warehouse, source = resolve_targets(settings)
-    logger.info("window %s .. %s (UTC); warehouse %s; source %s",
-                start.isoformat(), end.isoformat(), warehouse.describe(), source.describe())
+    logger.info(
+        "window %s .. %s (UTC); warehouse %s; source %s",
+        start.isoformat(),
+        end.isoformat(),
+        warehouse.describe(),
+        source.describe(),
+    )
     result: dict = {"window": {"start": start.isoformat() + "Z", "end": end.isoformat() + "Z"}, "warnings": []}
     with run_lock(warehouse):
         result["load"] = load_raw_task(warehouse, source, start, end)
@@ -82,7 +87,8 @@ def smartgrid_etl_flow(
         result["checkpoint"] = validate_marts_task(settings, warehouse, start, end) if enable_validation else None
         result["cleanup"] = (
             cleanup_task(warehouse, datetime.now(UTC).replace(tzinfo=None), settings.retention_days)
-            if enable_cleanup else None
+            if enable_cleanup
+            else None
         )
     create_markdown_artifact(
         key="smartgrid-etl-summary", markdown=summary_markdown(result), description="smartgrid ELT run summary"
