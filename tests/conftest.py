@@ -25,8 +25,11 @@ def settings():
 
 @pytest.fixture(scope="session")
 def targets(settings):
-    """(warehouse, source) on the test server; starts the embedded PostgreSQL when needed."""
-    return resolve_targets(settings)
+    """(warehouse, source) on the test server, both databases created; starts the embedded PostgreSQL if needed."""
+    warehouse, source = resolve_targets(settings)
+    ensure_database(warehouse)
+    ensure_database(source)
+    return warehouse, source
 
 
 @pytest.fixture(scope="session")
