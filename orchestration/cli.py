@@ -158,6 +158,7 @@ def print_summary(result: dict) -> None:
 def cmd_demo(args, settings: Settings) -> int:
     from orchestration.database import connected, resolve_targets
     from orchestration.prefect_api import ui_url
+    from orchestration.quality import set_validation_window
 
     end = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
     start = end - timedelta(hours=args.hours)
@@ -177,16 +178,8 @@ def cmd_demo(args, settings: Settings) -> int:
     warehouse, _ = resolve_targets(settings)
     with connected(warehouse) as conn, conn.cursor() as cur:
         print("\nmarts rows in the window:")
-        for mart, column in (
-            ("fct_sensor_hourly", "hour_start"),
-            ("fct_meter_consumption_hourly", "hour_start"),
-            ("fct_customer_consumption_daily", "day"),
-        ):
-            cur.execute(
-                f"select count(*) from marts.{mart} where {column} >= %s and {column} < %s",
-                (start.isoformat() + "+00", end.isoformat() + "+00"),
-            )
-            print(f"  marts.{mart:<32} {cur.fetchone()[0]:>6}")
+        for mart, rows in set_validation_window(warehouse, start, end).items():
+            print(f"  marts.{mart:<32} {rows:>6}")
         cur.execute("select reason_code, count(*) from audit.rejected_readings group by 1 order by 2 desc")
         print("rejected rows (audit.rejected_readings): " + ", ".join(f"{reason} {n}" for reason, n in cur.fetchall()))
     docs = (result.get("checkpoint") or {}).get("data_docs")
