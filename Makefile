@@ -10,7 +10,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PGTZ := UTC
 
-.PHONY: install demo test bench lint dbt docs docs-serve stop clean
+.PHONY: install demo test bench lint dbt docs docs-serve serve stop clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=/path/to/python3.11)")'
@@ -43,9 +43,11 @@ docs: $(INSTALLED)  ## generate the dbt docs site
 docs-serve: docs  ## serve the dbt docs site on http://127.0.0.1:8080
 	$(BIN)/python -m orchestration.dbt_cli docs serve --host 127.0.0.1 --port 8080 --no-browser
 
-stop:  ## stop the local Prefect server and the embedded PostgreSQL
-	-$(BIN)/smartgrid server stop
-	-$(BIN)/smartgrid db stop
+serve: $(INSTALLED)  ## local Prefect server + work pool + hourly/daily deployments + a worker
+	$(BIN)/smartgrid serve
+
+stop:  ## stop the worker, the local Prefect server and the embedded PostgreSQL
+	-$(BIN)/smartgrid stop
 
 clean: stop
 	rm -rf $(VENV) .smartgrid dbt_smartgrid/target dbt_smartgrid/logs

@@ -89,7 +89,9 @@ def cmd_simulate(args, settings: Settings) -> int:
 # --- run -------------------------------------------------------------------------------------------------
 
 
-def run_flow(settings: Settings, start, end, *, validation: bool, cleanup: bool) -> tuple[bool, dict]:
+def run_flow(
+    settings: Settings, start, end, *, validation: bool, cleanup: bool, name: str | None = None
+) -> tuple[bool, dict]:
     """Run smartgrid_etl_flow against the local (or configured) Prefect API; return (success, result)."""
     from orchestration.database import ensure_database, resolve_targets, with_retries
     from orchestration.prefect_api import ensure_prefect_api
@@ -99,7 +101,8 @@ def run_flow(settings: Settings, start, end, *, validation: bool, cleanup: bool)
     ensure_prefect_api(settings, progress=_say)
     from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
 
-    state = smartgrid_etl_flow(
+    flow = smartgrid_etl_flow.with_options(flow_run_name=name) if name else smartgrid_etl_flow
+    state = flow(
         start_time=start, end_time=end, enable_validation=validation, enable_cleanup=cleanup, return_state=True
     )
     if state.is_completed():
@@ -150,6 +153,46 @@ def print_summary(result: dict) -> None:
         print(f"warning       {warning}")
     if result.get("error"):
         print(f"error         {result['error']}")
+
+
+# --- backfill ------------------------------------------------------------------------------------------
+
+
+def cmd_backfill(args, settings: Settings) -> int:
+    from orchestration.backfill import BackfillError, parse_chunk, run_backfill
+    from orchestration.database import resolve_targets
+
+    try:
+        start, end = resolve_window(args.start, args.end)
+        chunk = parse_chunk(args.chunk)
+    except (WindowError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    warehouse, _ = resolve_targets(settings)
+
+    def run_chunk(chunk_start, chunk_end):
+        return run_flow(
+            settings,
+            chunk_start,
+            chunk_end,
+            validation=not args.no_validation,
+            cleanup=False,
+            name=f"backfill {chunk_start:%Y-%m-%dT%H} .. {chunk_end:%Y-%m-%dT%H}",
+        )
+
+    try:
+        summary = run_backfill(warehouse, start, end, chunk, run_chunk, restart=args.restart)
+    except KeyboardInterrupt:
+        _say("backfill interrupted: finished chunks are recorded; run the same command again to resume")
+        return 130
+    except BackfillError as exc:
+        _say(f"backfill stopped: {exc}")
+        return 1
+    print(
+        f"backfill {start.isoformat()} .. {end.isoformat()} in chunks of {args.chunk}: "
+        f"{summary.chunks_run} chunk(s) run, {summary.chunks_skipped} already done (of {summary.chunks_total}), "
+        f"{summary.rows_loaded:,} rows loaded in {summary.seconds:.0f} s"
+    )
+    return 0
 
 
 # --- demo ------------------------------------------------------------------------------------------------
@@ -207,6 +250,38 @@ def cmd_server(args, settings: Settings) -> int:
     return 0
 
 
+# --- serve / stop --------------------------------------------------------------------------------------
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    from orchestration import deployment
+    from orchestration.database import ensure_database, resolve_targets, with_retries
+
+    for target in resolve_targets(settings):
+        with_retries(lambda t=target: ensure_database(t), what="connecting")
+    ui = deployment.serve(settings, progress=_say)
+    print(f"""
+the hourly deployment is live: every hour at :00 UTC the worker processes the previous hour.
+  Prefect UI:        {ui}/deployments
+  run it now:        PREFECT_API_URL={ui}/api .venv/bin/prefect deployment run 'smartgrid-etl-flow/hourly'
+  worker log:        {settings.prefect_home / "worker.log"}
+  stop everything:   make stop
+""")
+    return 0
+
+
+def cmd_stop(args, settings: Settings) -> int:
+    from orchestration import database, deployment, prefect_api
+
+    _say("worker stopped" if deployment.stop_worker(settings) else "no worker was running")
+    _say("Prefect server stopped" if prefect_api.stop_server(settings) else "no Prefect server was running")
+    if settings.embedded:
+        _say(
+            "embedded PostgreSQL stopped" if database.stop_embedded(settings) else "embedded PostgreSQL was not running"
+        )
+    return 0
+
+
 # --- entry point -----------------------------------------------------------------------------------------
 
 
@@ -237,11 +312,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the flow's result as JSON on the last line")
     run.set_defaults(handler=cmd_run)
 
+    backfill = commands.add_parser("backfill", help="run the flow over a long window in resumable chunks")
+    backfill.add_argument("--start", required=True, help="hour-aligned ISO time, UTC")
+    backfill.add_argument("--end", required=True, help="hour-aligned ISO time, UTC, exclusive")
+    backfill.add_argument("--chunk", default="24h", help="chunk length, e.g. 6h or 1d (default 24h)")
+    backfill.add_argument("--no-validation", action="store_true", help="skip the Great Expectations checkpoint")
+    backfill.add_argument("--restart", action="store_true", help="ignore chunks finished by an earlier invocation")
+    backfill.set_defaults(handler=cmd_backfill)
+
     demo = commands.add_parser("demo", help="simulate the last complete UTC hours and run the flow over them")
     demo.add_argument("--hours", type=int, default=24)
     demo.add_argument("--meters", type=int, default=20)
     demo.add_argument("--sensors", type=int, default=5)
     demo.set_defaults(handler=cmd_demo)
+
+    serve = commands.add_parser("serve", help="start the Prefect server, work pool, deployments and a worker")
+    serve.set_defaults(handler=cmd_serve)
+
+    stop = commands.add_parser("stop", help="stop the worker, the Prefect server and the embedded PostgreSQL")
+    stop.set_defaults(handler=cmd_stop)
 
     server = commands.add_parser("server", help="the local Prefect server the CLI uses")
     server.add_argument("action", choices=["start", "stop"])

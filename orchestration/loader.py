@@ -73,6 +73,7 @@ class TableLoad:
 @dataclass
 class LoadResult:
     load_id: str
+    loaded_at: datetime  # the _loaded_at of every row this load wrote (the warehouse's transaction time)
     window_start: datetime
     window_end: datetime
     tables: dict[str, TableLoad]
@@ -89,6 +90,7 @@ class LoadResult:
     def to_dict(self) -> dict:
         return {
             "load_id": self.load_id,
+            "loaded_at": self.loaded_at.isoformat(),
             "window_start": self.window_start.isoformat(),
             "window_end": self.window_end.isoformat(),
             "seconds": round(self.seconds, 2),
@@ -133,6 +135,8 @@ def _load_once(warehouse: DbTarget, source: DbTarget, window_start: datetime, wi
         wh_cur.execute(f"set local lock_timeout = '{LOCK_TIMEOUT}'")
         wh_cur.execute("select pg_advisory_xact_lock(%s)", (LOAD_LOCK_KEY,))
         wh_cur.execute(raw_ddl())
+        wh_cur.execute("select now()")
+        loaded_at = wh_cur.fetchone()[0]
         with connected(source, application="smartgrid-loader") as src:
             src.set_session(isolation_level="REPEATABLE READ", readonly=True)  # one snapshot for all
             with src.cursor() as src_cur:
@@ -143,7 +147,7 @@ def _load_once(warehouse: DbTarget, source: DbTarget, window_start: datetime, wi
                 "insert into raw.load_log values (%s, %s, clock_timestamp(), %s, %s, %s, %s, %s)",
                 (load_id, started_at, window_end, t.table, t.hours_copied, t.rows_copied, t.rows_loaded),
             )
-    return LoadResult(load_id, window_start, window_end, tables, time.monotonic() - started)
+    return LoadResult(load_id, loaded_at, window_start, window_end, tables, time.monotonic() - started)
 
 
 def _fingerprints(cur, relation: str, since: datetime, window_end: datetime) -> dict[datetime, tuple[int, int]]:

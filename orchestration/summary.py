@@ -6,6 +6,7 @@ from __future__ import annotations
 def summary_markdown(result: dict) -> str:
     window = result["window"]
     lines = [f"# smartgrid ELT: {window['start']} .. {window['end']}", ""]
+    durations = []
     load = result.get("load")
     if load:
         lines += [
@@ -16,16 +17,21 @@ def summary_markdown(result: dict) -> str:
         ]
         for name, t in load["tables"].items():
             lines.append(f"| {name} | {t['rows_loaded']} | {t['hours_copied']} | {t['window_rows']} |")
-        lines += ["", f"{load['seconds']} s", ""]
+        lines.append("")
+        durations.append(("load", load["seconds"]))
     dbt = result.get("dbt")
     if dbt:
         counts = ", ".join(f"{k}: {v}" for k, v in sorted(dbt["status_counts"].items()))
-        lines += [
-            "## dbt build",
-            "",
-            f"{'succeeded' if dbt['success'] else 'FAILED'} ({counts}) in {dbt['seconds']} s",
-            "",
-        ]
+        lines += ["## dbt build", "", f"{'succeeded' if dbt['success'] else 'FAILED'} ({counts})", ""]
+        if dbt.get("rebuilt"):
+            lines += ["| mart | rows rebuilt | hours (days) rebuilt |", "|---|---:|---:|"]
+            for mart, n in dbt["rebuilt"].items():
+                lines.append(f"| {mart} | {n['rows']} | {n.get('hours', n.get('days'))} |")
+            lines.append("")
+        rejected = dbt.get("rejected_in_this_load") or {}
+        reasons = ", ".join(f"{reason} {n}" for reason, n in rejected.items()) or "none"
+        lines += [f"Rows of this load rejected by the validity rules: {reasons}", ""]
+        durations.append(("dbt build", dbt["seconds"]))
     checkpoint = result.get("checkpoint")
     if checkpoint:
         stats = checkpoint["statistics"]
@@ -37,10 +43,16 @@ def summary_markdown(result: dict) -> str:
             "",
         ]
         lines += [f"- {failure}" for failure in checkpoint["failed_expectations"]]
+        durations.append(("checkpoint", checkpoint["seconds"]))
     elif "checkpoint" in result:
         lines += ["## Great Expectations", "", "skipped (enable_validation=false)", ""]
     if result.get("cleanup"):
-        lines += ["## Retention", "", f"{result['cleanup']}", ""]
+        cleanup = result["cleanup"]
+        lines += ["## Retention", "", f"raw rows before {cleanup['horizon']} deleted: {cleanup['rows_deleted']}", ""]
+    if durations:
+        lines += ["## Durations", "", "| step | seconds |", "|---|---:|"]
+        lines += [f"| {step} | {seconds} |" for step, seconds in durations]
+        lines.append("")
     if result.get("warnings"):
         lines += ["## Warnings", ""] + [f"- {w}" for w in result["warnings"]]
     return "\n".join(lines) + "\n"

@@ -12,55 +12,12 @@ from datetime import datetime, timedelta
 import pytest
 
 from orchestration.simulator import SimulationConfig, simulate
-from tests import reference
-from tests.helpers import mart_rows, query, scalar
+from tests.helpers import assert_marts_match_the_contract, mart_rows, query, scalar
 
 pytestmark = pytest.mark.slow
 
 START = datetime(2026, 5, 4, 0)  # a Monday
 CONFIG = SimulationConfig(meters=6, sensors=2, seed=2024, defect_rate=0.04)
-
-
-def raw_rows(warehouse, table):
-    from orchestration.database import connected
-
-    with connected(warehouse) as conn, conn.cursor() as cur:
-        cur.execute(f"select * from raw.{table}")
-        names = [d.name for d in cur.description]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-
-def assert_marts_match_the_contract(warehouse):
-    sensors = raw_rows(warehouse, "sensor_data")
-    meters = raw_rows(warehouse, "meter_readings")
-    expected_sensor = reference.sensor_hourly(sensors)
-    actual_sensor = mart_rows(warehouse, "fct_sensor_hourly")
-    assert set(actual_sensor) == set(expected_sensor)
-    for key, exp in expected_sensor.items():
-        act = actual_sensor[key]
-        for column, value in exp.items():
-            assert reference.close(act[column], value), (key, column, act[column], value)
-
-    expected_meter = reference.meter_hourly(meters)
-    actual_meter = mart_rows(warehouse, "fct_meter_consumption_hourly")
-    assert set(actual_meter) == set(expected_meter)
-    for key, exp in expected_meter.items():
-        act = actual_meter[key]
-        assert (act["customer_id"], act["reading_count"], act["quality_code"]) == (
-            exp["customer_id"],
-            exp["reading_count"],
-            exp["quality_code"],
-        ), key
-        assert reference.close(act["consumption_kwh"], exp["consumption_kwh"]), key
-        assert reference.close(act["estimated_kwh"], exp["estimated_kwh"]), key
-
-    expected_daily = reference.customer_daily(expected_meter)
-    actual_daily = mart_rows(warehouse, "fct_customer_consumption_daily")
-    assert set(actual_daily) == set(expected_daily)
-    for key, exp in expected_daily.items():
-        assert actual_daily[key]["meter_count"] == exp["meter_count"], key
-        assert reference.close(actual_daily[key]["consumption_kwh"], exp["consumption_kwh"]), key
-    return len(actual_sensor), len(actual_meter), len(actual_daily)
 
 
 @pytest.fixture

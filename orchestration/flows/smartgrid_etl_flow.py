@@ -8,11 +8,14 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from orchestration.alerts import alert_on_failure
 from orchestration.database import resolve_targets, run_lock
 from orchestration.dbt_runner import run_dbt
 from orchestration.loader import load_raw
+from orchestration.observability import mart_watermarks, rebuilt_since, rejected_by_reason
 from orchestration.quality import CHECKPOINT, run_checkpoint
 from orchestration.retention import cleanup_raw
+from orchestration.secrets import with_secret_blocks
 from orchestration.settings import DbTarget, Settings, load_settings
 from orchestration.summary import summary_markdown
 from orchestration.window import resolve_window
@@ -33,9 +36,13 @@ def load_raw_task(warehouse: DbTarget, source: DbTarget, start: datetime, end: d
 
 
 @task(name="dbt build", cache_policy=NO_CACHE)
-def dbt_build_task(settings: Settings, warehouse: DbTarget) -> dict:
+def dbt_build_task(settings: Settings, warehouse: DbTarget, loaded_at: str) -> dict:
     """Rebuild the hours whose inputs changed; each dbt node shows as its own task. Never retried blindly."""
-    return run_dbt(settings, warehouse, "build").to_dict()
+    before = mart_watermarks(warehouse)
+    result = run_dbt(settings, warehouse, "build").to_dict()
+    result["rebuilt"] = rebuilt_since(warehouse, before)
+    result["rejected_in_this_load"] = rejected_by_reason(warehouse, datetime.fromisoformat(loaded_at))
+    return result
 
 
 @task(name="validate marts", cache_policy=NO_CACHE)
@@ -57,7 +64,7 @@ def _scheduled_start() -> datetime | None:
     return scheduled if flow_run.id else None
 
 
-@flow(name="smartgrid-etl-flow", log_prints=True)
+@flow(name="smartgrid-etl-flow", log_prints=True, on_failure=[alert_on_failure], on_crashed=[alert_on_failure])
 def smartgrid_etl_flow(
     start_time: datetime | None = None,
     end_time: datetime | None = None,
@@ -67,7 +74,7 @@ def smartgrid_etl_flow(
     """Process the UTC window [start_time, end_time); by default the hour before the scheduled start."""
     logger = get_run_logger()
     start, end = resolve_window(start_time, end_time, reference=_scheduled_start())
-    settings = load_settings()
+    settings = with_secret_blocks(load_settings())
     warehouse, source = resolve_targets(settings)
     logger.info(
         "window %s .. %s (UTC); warehouse %s; source %s",
@@ -83,7 +90,7 @@ def smartgrid_etl_flow(
             warning = f"freshness: the source has no rows for {start.isoformat()} .. {end.isoformat()}"
             logger.warning(warning)
             result["warnings"].append(warning)
-        result["dbt"] = dbt_build_task(settings, warehouse)
+        result["dbt"] = dbt_build_task(settings, warehouse, result["load"]["loaded_at"])
         result["checkpoint"] = validate_marts_task(settings, warehouse, start, end) if enable_validation else None
         result["cleanup"] = (
             cleanup_task(warehouse, datetime.now(UTC).replace(tzinfo=None), settings.retention_days)

@@ -1,0 +1,53 @@
+"""What a run changed, for its Prefect artifact: rows and hours rebuilt per mart, rejected rows by reason."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from orchestration.database import connected
+from orchestration.settings import DbTarget
+
+MART_PERIOD = {  # mart -> the column that says which hour (or day) a row is for
+    "fct_sensor_hourly": "hour_start",
+    "fct_meter_consumption_hourly": "hour_start",
+    "fct_customer_consumption_daily": "day",
+}
+
+
+def mart_watermarks(warehouse: DbTarget) -> dict[str, datetime | None]:
+    """Each mart's newest loaded_through (None when the mart does not exist yet)."""
+    marks = {}
+    with connected(warehouse, application="smartgrid-observability") as conn, conn.cursor() as cur:
+        for mart in MART_PERIOD:
+            cur.execute("select to_regclass(%s)", (f"marts.{mart}",))
+            if cur.fetchone()[0] is None:
+                marks[mart] = None
+                continue
+            cur.execute(f"select max(loaded_through) from marts.{mart}")
+            marks[mart] = cur.fetchone()[0]
+    return marks
+
+
+def rebuilt_since(warehouse: DbTarget, before: dict[str, datetime | None]) -> dict[str, dict[str, int]]:
+    """Rows (and distinct hours or days) each mart rewrote since `before` was taken."""
+    rebuilt = {}
+    with connected(warehouse, application="smartgrid-observability") as conn, conn.cursor() as cur:
+        for mart, period in MART_PERIOD.items():
+            cur.execute(
+                f"select count(*), count(distinct {period}) from marts.{mart} "
+                "where loaded_through > coalesce(%s, '-infinity'::timestamptz)",
+                (before.get(mart),),
+            )
+            rows, periods = cur.fetchone()
+            rebuilt[mart] = {"rows": rows, "days" if period == "day" else "hours": periods}
+    return rebuilt
+
+
+def rejected_by_reason(warehouse: DbTarget, loaded_at: datetime) -> dict[str, int]:
+    """Rows of one load that the validity rules rejected, per reason code."""
+    with connected(warehouse, application="smartgrid-observability") as conn, conn.cursor() as cur:
+        cur.execute(
+            "select reason_code, count(*) from audit.rejected_readings where loaded_at = %s group by 1 order by 2 desc",
+            (loaded_at,),
+        )
+        return dict(cur.fetchall())
