@@ -54,13 +54,28 @@ def dbt_environment(settings: Settings, warehouse: DbTarget) -> dict[str, str]:
     return env
 
 
-def run_dbt(settings: Settings, warehouse: DbTarget, *args: str, prefect: bool = True) -> DbtOutcome:
+def run_dbt(
+    settings: Settings, warehouse: DbTarget, *args: str, prefect: bool = True, extra_env: dict | None = None
+) -> DbtOutcome:
     """Run one dbt command against `warehouse`.
 
     With `prefect`, through prefect-dbt's PrefectDbtRunner (every dbt node shows up as a Prefect task;
     needs a Prefect API); otherwise with dbt's own dbtRunner. Raises DbtFailure when anything failed.
     """
     os.environ.update(dbt_environment(settings, warehouse))
+    saved = {key: os.environ.get(key) for key in extra_env or {}}
+    os.environ.update(extra_env or {})
+    try:
+        return _invoke(settings, args, prefect)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _invoke(settings: Settings, args: tuple[str, ...], prefect: bool) -> DbtOutcome:
     command = " ".join(args)
     cli_args = [*args, "--project-dir", str(settings.dbt_project_dir), "--profiles-dir", str(settings.dbt_profiles_dir)]
     started = time.monotonic()

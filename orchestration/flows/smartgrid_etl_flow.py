@@ -8,9 +8,10 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from orchestration import mart_backup
 from orchestration.alerts import alert_on_failure
 from orchestration.database import resolve_targets, run_lock
-from orchestration.dbt_runner import run_dbt
+from orchestration.dbt_runner import DbtFailure, run_dbt
 from orchestration.loader import load_raw
 from orchestration.observability import mart_watermarks, rebuilt_since, rejected_by_reason
 from orchestration.quality import CHECKPOINT, run_checkpoint
@@ -39,7 +40,13 @@ def load_raw_task(warehouse: DbTarget, source: DbTarget, start: datetime, end: d
 def dbt_build_task(settings: Settings, warehouse: DbTarget, loaded_at: str) -> dict:
     """Rebuild the hours whose inputs changed; each dbt node shows as its own task. Never retried blindly."""
     before = mart_watermarks(warehouse)
-    result = run_dbt(settings, warehouse, "build").to_dict()
+    mart_backup.clear(warehouse)
+    try:
+        result = run_dbt(settings, warehouse, "build", extra_env=mart_backup.ENV).to_dict()
+    except DbtFailure:
+        restored = mart_backup.restore(warehouse, before)
+        get_run_logger().error("dbt build failed: the marts were put back as they were (%s rows restored)", restored)
+        raise
     result["rebuilt"] = rebuilt_since(warehouse, before)
     result["rejected_in_this_load"] = rejected_by_reason(warehouse, datetime.fromisoformat(loaded_at))
     return result
