@@ -55,6 +55,18 @@ def ensure_prefect_api(settings: Settings, *, progress=print) -> str:
     return url
 
 
+def server_environment(home: Path, port: int) -> dict[str, str]:
+    """Variables for `prefect server start`. The UI's API address does not follow --port by itself: without
+    PREFECT_UI_API_URL a server on another port serves a UI that talks to port 4200."""
+    return {
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_API_HOST": "127.0.0.1",
+        "PREFECT_SERVER_API_PORT": str(port),
+        "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api",
+    }
+
+
 def _pid_file(settings: Settings) -> Path:
     return settings.prefect_home / "server.pid"
 
@@ -62,7 +74,7 @@ def _pid_file(settings: Settings) -> Path:
 def _start_server(settings: Settings, url: str, progress) -> None:
     log_path = settings.prefect_home / "server.log"
     progress(f"starting the local Prefect server on {url.removesuffix('/api')} (about 30 s the first time)")
-    env = {**os.environ, "PREFECT_HOME": str(settings.prefect_home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env = {**os.environ, **server_environment(settings.prefect_home, settings.prefect_port)}
     env.pop("PREFECT_API_URL", None)
     prefect = Path(sys.executable).with_name("prefect")
     with open(log_path, "ab") as log:

@@ -155,3 +155,43 @@ def assert_marts_match_the_contract(warehouse):
         assert actual_daily[key]["meter_count"] == exp["meter_count"], key
         assert reference.close(actual_daily[key]["consumption_kwh"], exp["consumption_kwh"]), key
     return len(actual_sensor), len(actual_meter), len(actual_daily)
+
+
+CHROMIUM_FLAGS = (  # headless on a machine with no network beyond loopback (see the environment notes)
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+def rendered_page(chromium: str, url: str, wait_for: str, attempts: int = 5) -> str:
+    """The DOM of `url` after headless Chromium ran its scripts; retried until `wait_for` shows up."""
+    import subprocess
+    import tempfile
+    import time
+
+    dom = ""
+    for _ in range(attempts):
+        with tempfile.TemporaryDirectory() as profile:
+            dom = subprocess.run(
+                [
+                    chromium,
+                    *CHROMIUM_FLAGS,
+                    f"--user-data-dir={profile}",
+                    "--virtual-time-budget=30000",
+                    "--dump-dom",
+                    url,
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            ).stdout
+        if wait_for in dom:
+            break
+        time.sleep(3)
+    return dom

@@ -17,8 +17,9 @@ import yaml
 
 from orchestration.backfill import finished_chunks, parse_chunk, plan_chunks, run_backfill
 from orchestration.database import RunLockTimeout, run_lock
+from orchestration.prefect_api import server_environment
 from orchestration.simulator import SimulationConfig, simulate
-from tests.helpers import assert_marts_match_the_contract, query, scalar
+from tests.helpers import assert_marts_match_the_contract, query, rendered_page, scalar
 
 REPO = Path(__file__).resolve().parents[1]
 START = datetime(2026, 4, 6)  # a Monday
@@ -56,16 +57,53 @@ def test_prefect_yaml_declares_the_hourly_and_daily_deployments():
         assert getattr(module, name).name == "smartgrid-etl-flow"  # so the deployment is smartgrid-etl-flow/hourly
 
 
+@pytest.fixture
+def prefect_server_with_ui(tmp_path):
+    """A real `prefect server start` (the test harness serves no UI), on a free port, with its own home."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, **server_environment(tmp_path / "prefect", port)}
+    env.pop("PREFECT_API_URL", None)
+    prefect = str(Path(sys.executable).with_name("prefect"))
+    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - handed to the server process
+    server = subprocess.Popen(
+        [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/api"
+    from orchestration.prefect_api import healthy
+
+    deadline = time.monotonic() + 180
+    while not healthy(url):
+        assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "server.log").read_text()[-2000:]
+        time.sleep(1)
+    yield url
+    os.killpg(server.pid, 15)
+    server.wait(timeout=60)
+    log.close()
+
+
 @pytest.mark.slow
-def test_a_scheduled_deployment_run_processes_the_hour_before_its_scheduled_start(three_days, prefect_api):
+def test_a_scheduled_deployment_run_processes_the_hour_before_its_scheduled_start(three_days, prefect_server_with_ui):
+    import asyncio
+    import shutil
+
     from prefect import get_client
     from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     warehouse, _ = three_days
-    env = harness_env()
+    api = prefect_server_with_ui
+    env = {**os.environ, "PREFECT_API_URL": api}
     prefect = str(Path(sys.executable).with_name("prefect"))
     subprocess.run(
-        [prefect, "--no-prompt", "work-pool", "create", "smartgrid-process", "--type", "process", "--overwrite"],
+        [prefect, "--no-prompt", "work-pool", "create", "smartgrid-process", "--type", "process"],
         env=env,
         cwd=REPO,
         check=True,
@@ -79,30 +117,37 @@ def test_a_scheduled_deployment_run_processes_the_hour_before_its_scheduled_star
         capture_output=True,
     )
     scheduled = datetime(2026, 4, 7, 5, 0, tzinfo=UTC)
-    flow_run = run_deployment("smartgrid-etl-flow/hourly", scheduled_time=scheduled, timeout=0)
-    worker = subprocess.run(
-        [prefect, "worker", "start", "--pool", "smartgrid-process", "--run-once"],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert worker.returncode == 0, worker.stdout[-2000:] + worker.stderr[-2000:]
+    with temporary_settings(updates={PREFECT_API_URL: api}):
+        flow_run = run_deployment("smartgrid-etl-flow/hourly", scheduled_time=scheduled, timeout=0)
+        worker = subprocess.run(
+            [prefect, "worker", "start", "--pool", "smartgrid-process", "--run-once"],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert worker.returncode == 0, worker.stdout[-2000:] + worker.stderr[-2000:]
 
-    async def final_state():
-        async with get_client() as client:
-            return (await client.read_flow_run(flow_run.id)).state
+        async def final_state():
+            async with get_client() as client:
+                return (await client.read_flow_run(flow_run.id)).state
 
-    import asyncio
-
-    state = asyncio.run(final_state())
+        state = asyncio.run(final_state())
     assert state.is_completed(), state
     # the run at 05:00 processed 04:00 .. 05:00: its load reconciled everything before 05:00
     assert query(warehouse, "select distinct window_end from raw.load_log") == [(datetime(2026, 4, 7, 5, 0),)]
     assert scalar(warehouse, "select max(hour_start) from marts.fct_sensor_hourly") == datetime(
         2026, 4, 7, 4, 0, tzinfo=UTC
     )
+
+    # the UI: the deployment's page lists that run
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium): the UI check did not run")
+    page = f"{api.removesuffix('/api')}/deployments/deployment/{flow_run.deployment_id}?tab=Runs"
+    dom = rendered_page(chromium, page, wait_for=flow_run.name)
+    assert "smartgrid-etl-flow" in dom and flow_run.name in dom, dom[-3000:]
 
 
 # --- concurrency -----------------------------------------------------------------------------------------
@@ -334,19 +379,27 @@ def test_a_failed_dbt_build_leaves_the_marts_as_they_were(settings, three_days, 
     # a bad row in the meter mart (estimated > consumption) for an hour no run touches: the next build's test
     # on fct_meter_consumption_hourly fails after that mart (and the sensor mart) were already rebuilt, and
     # dbt skips the daily mart
-    query(warehouse, "insert into marts.fct_meter_consumption_hourly (meter_id, customer_id, hour_start, "
-                     "consumption_kwh, estimated_kwh, reading_count, quality_code, loaded_through) values "
-                     "('BAD', 'C', '2020-01-01 00:00+00', 1, 2, 0, 9, '2020-01-01 00:00+00'); select 1")
+    query(
+        warehouse,
+        "insert into marts.fct_meter_consumption_hourly (meter_id, customer_id, hour_start, "
+        "consumption_kwh, estimated_kwh, reading_count, quality_code, loaded_through) values "
+        "('BAD', 'C', '2020-01-01 00:00+00', 1, 2, 0, 9, '2020-01-01 00:00+00'); select 1",
+    )
     marts = ("fct_sensor_hourly", "fct_meter_consumption_hourly", "fct_customer_consumption_daily")
     before = {m: mart_rows(warehouse, m) for m in marts}
-    state = smartgrid_etl_flow(start_time=START + timedelta(days=1), end_time=START + timedelta(days=2),
-                               enable_validation=False, return_state=True)
+    state = smartgrid_etl_flow(
+        start_time=START + timedelta(days=1),
+        end_time=START + timedelta(days=2),
+        enable_validation=False,
+        return_state=True,
+    )
     assert state.is_failed() and "expression_is_true" in str(state.result(raise_on_failure=False))
     assert {m: mart_rows(warehouse, m) for m in marts} == before
     assert scalar(warehouse, "select count(*) from audit.mart_backup") == 0
 
     # once the bad row is gone, the next run brings every mart up to date
     query(warehouse, "delete from marts.fct_meter_consumption_hourly where meter_id = 'BAD'; select 1")
-    assert smartgrid_etl_flow(start_time=START + timedelta(days=1), end_time=START + timedelta(days=2),
-                              enable_validation=False)
+    assert smartgrid_etl_flow(
+        start_time=START + timedelta(days=1), end_time=START + timedelta(days=2), enable_validation=False
+    )
     assert_marts_match_the_contract(warehouse)
