@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.prefect_api import ensure_prefect_api
+from orchestration.prefect_api import ensure_prefect_api, stop_process_group
 from orchestration.settings import Settings
 
 WORK_POOL = "smartgrid-process"
@@ -74,13 +73,4 @@ def start_worker(settings: Settings) -> int:
 
 
 def stop_worker(settings: Settings) -> bool:
-    pid_file = _worker_pid_file(settings)
-    if not pid_file.exists():
-        return False
-    pid = int(pid_file.read_text())
-    pid_file.unlink()
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return False
-    return True
+    return stop_process_group(_worker_pid_file(settings))

@@ -103,7 +103,11 @@ def _start_server(settings: Settings, url: str, progress) -> None:
 
 def stop_server(settings: Settings) -> bool:
     """Stop the server `ensure_prefect_api` started; return False when none was running."""
-    pid_file = _pid_file(settings)
+    return stop_process_group(_pid_file(settings))
+
+
+def stop_process_group(pid_file: Path) -> bool:
+    """SIGTERM the process group recorded in `pid_file` (a background server or worker); False if none ran."""
     if not pid_file.exists():
         return False
     pid = int(pid_file.read_text())

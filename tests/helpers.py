@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from orchestration.database import connected
 from orchestration.dbt_runner import run_dbt
+from orchestration.loader import SOURCE_COLUMNS
 from orchestration.simulator import source_ddl
 from tests import reference
 
@@ -31,48 +32,44 @@ def create_source_tables(source) -> None:
 
 def insert_sensor_rows(source, rows: list[dict]) -> None:
     """rows: event_id, sensor_id, sensor_type, value, timestamp [, created_at, id, latitude, longitude, metadata]."""
-    with connected(source) as conn, conn.cursor() as cur:
-        for row in rows:
-            row = {"latitude": None, "longitude": None, "metadata": None, **row}
-            row.setdefault("created_at", row["timestamp"] + timedelta(seconds=10))
-            columns = [
-                c
-                for c in (
-                    "id",
-                    "event_id",
-                    "sensor_id",
-                    "sensor_type",
-                    "value",
-                    "latitude",
-                    "longitude",
-                    "timestamp",
-                    "metadata",
-                    "created_at",
-                )
-                if c in row
-            ]
-            values = [json.dumps(row[c]) if c == "metadata" and row[c] is not None else row[c] for c in columns]
-            cur.execute(
-                f"insert into sensor_data ({', '.join(map(_quote, columns))}) "
-                f"values ({', '.join(['%s'] * len(columns))})",
-                values,
-            )
+    _insert(
+        source,
+        "sensor_data",
+        [{**row, "metadata": json.dumps(row["metadata"])} if row.get("metadata") else row for row in rows],
+    )
 
 
 def insert_meter_rows(source, rows: list[dict]) -> None:
     """rows: event_id, meter_id, customer_id, reading, timestamp [, unit, created_at, id]."""
+    _insert(source, "meter_readings", rows)
+
+
+def insert_implausible_meter_jump(source, hour: datetime) -> None:
+    """6 MWh in 15 minutes on one meter (MX of customer CX): valid per SPEC §3, but more than the checkpoint's
+    5 MWh per meter-hour, so the Great Expectations checkpoint fails on that hour."""
+    insert_meter_rows(
+        source,
+        [
+            {"event_id": "jump-1", "meter_id": "MX", "customer_id": "CX", "reading": 100, "timestamp": hour},
+            {
+                "event_id": "jump-2",
+                "meter_id": "MX",
+                "customer_id": "CX",
+                "reading": 6100,
+                "timestamp": hour + timedelta(minutes=15),
+            },
+        ],
+    )
+
+
+def _insert(source, table: str, rows: list[dict]) -> None:
+    """Insert rows given as dicts; created_at defaults to 10 s after "timestamp"."""
     with connected(source) as conn, conn.cursor() as cur:
         for row in rows:
-            row = dict(row)
-            row.setdefault("created_at", row["timestamp"] + timedelta(seconds=10))
-            columns = [
-                c
-                for c in ("id", "event_id", "meter_id", "customer_id", "reading", "unit", "timestamp", "created_at")
-                if c in row
-            ]
+            row = {"created_at": row["timestamp"] + timedelta(seconds=10), **row}
+            columns = [c for c in SOURCE_COLUMNS[table] if c in row]
             cur.execute(
-                f"insert into meter_readings ({', '.join(map(_quote, columns))}) "
-                f"values ({', '.join(['%s'] * len(columns))})",
+                f"insert into {table} ({', '.join(map(_quote, columns))}) values ({', '.join(['%s'] * len(columns))})",
                 [row[c] for c in columns],
             )
 
@@ -195,3 +192,11 @@ def rendered_page(chromium: str, url: str, wait_for: str, attempts: int = 5) -> 
             break
         time.sleep(3)
     return dom
+
+
+def assert_raw_holds_each_source_row_once(warehouse, source) -> None:
+    """SPEC §2: every source row is in raw, exactly once (and raw holds nothing else)."""
+    for table in SOURCE_COLUMNS:
+        raw_ids = [r[0] for r in query(warehouse, f"select event_id from raw.{table} order by event_id")]
+        source_ids = [r[0] for r in query(source, f"select event_id from {table} order by event_id")]
+        assert raw_ids == source_ids, (table, len(raw_ids), len(source_ids))

@@ -12,7 +12,13 @@ from datetime import datetime, timedelta
 import pytest
 
 from orchestration.simulator import SimulationConfig, simulate
-from tests.helpers import assert_marts_match_the_contract, mart_rows, query, scalar
+from tests.helpers import (
+    assert_marts_match_the_contract,
+    assert_raw_holds_each_source_row_once,
+    mart_rows,
+    query,
+    scalar,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -56,10 +62,7 @@ def test_flow_end_to_end_with_late_rows_and_reruns(settings, simulated, prefect_
     late_hours = second["load"]["tables"]["meter_readings"]["changed_hours"]
     assert any(h < (START + timedelta(hours=6)).isoformat() for h in late_hours)
     sensor_count, meter_count, daily_count = assert_marts_match_the_contract(warehouse)
-    for table in ("sensor_data", "meter_readings"):  # raw holds each source row exactly once
-        assert query(warehouse, f"select count(*), count(distinct event_id) from raw.{table}") == query(
-            source, f"select count(*), count(distinct event_id) from {table}"
-        )
+    assert_raw_holds_each_source_row_once(warehouse, source)
 
     # the same window again changes nothing
     before = {
@@ -87,24 +90,11 @@ def test_an_empty_window_succeeds_with_a_freshness_warning(settings, simulated, 
 
 def test_a_failed_checkpoint_fails_the_run_and_says_which(settings, simulated, prefect_api):
     from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
-    from tests.helpers import insert_meter_rows
+    from tests.helpers import insert_implausible_meter_jump
 
     warehouse, source = simulated
     hour = datetime(2026, 5, 1, 10)
-    # 6 MWh in 15 minutes on one meter: valid per SPEC §3, implausible for the checkpoint (> 5 MWh per hour)
-    insert_meter_rows(
-        source,
-        [
-            {"event_id": "jump-1", "meter_id": "MX", "customer_id": "CX", "reading": 100, "timestamp": hour},
-            {
-                "event_id": "jump-2",
-                "meter_id": "MX",
-                "customer_id": "CX",
-                "reading": 6100,
-                "timestamp": hour + timedelta(minutes=15),
-            },
-        ],
-    )
+    insert_implausible_meter_jump(source, hour)
     state = smartgrid_etl_flow(start_time=hour, end_time=hour + timedelta(hours=1), return_state=True)
     assert state.is_failed()
     error = state.result(raise_on_failure=False)

@@ -19,7 +19,13 @@ from orchestration.backfill import finished_chunks, parse_chunk, plan_chunks, ru
 from orchestration.database import RunLockTimeout, run_lock
 from orchestration.prefect_api import server_environment
 from orchestration.simulator import SimulationConfig, simulate
-from tests.helpers import assert_marts_match_the_contract, query, rendered_page, scalar
+from tests.helpers import (
+    assert_marts_match_the_contract,
+    assert_raw_holds_each_source_row_once,
+    query,
+    rendered_page,
+    scalar,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 START = datetime(2026, 4, 6)  # a Monday
@@ -218,10 +224,7 @@ def test_an_interrupted_backfill_resumes_without_redoing_chunks_or_losing_rows(s
     summary = run_backfill(warehouse, START, end, timedelta(hours=24), run_flow)
     assert calls == [START + timedelta(days=1), START + timedelta(days=2)]  # the finished chunk is skipped
     assert (summary.chunks_skipped, summary.chunks_run) == (1, 2)
-    for table in ("sensor_data", "meter_readings"):
-        assert query(warehouse, f"select count(*), count(distinct event_id) from raw.{table}") == query(
-            source, f"select count(*), count(distinct event_id) from {table}"
-        )
+    assert_raw_holds_each_source_row_once(warehouse, source)
     assert_marts_match_the_contract(warehouse)
 
 
@@ -266,10 +269,7 @@ def test_a_run_killed_mid_way_and_run_again_loses_and_doubles_nothing(three_days
     again = subprocess.run(cli + ["--json"], env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr[-2000:]
     assert json.loads(again.stdout.strip().splitlines()[-1])["load"]["rows_loaded"] == 0
-    for table in ("sensor_data", "meter_readings"):
-        assert query(warehouse, f"select count(*), count(distinct event_id) from raw.{table}") == query(
-            source, f"select count(*), count(distinct event_id) from {table}"
-        )
+    assert_raw_holds_each_source_row_once(warehouse, source)
     assert_marts_match_the_contract(warehouse)
 
 
@@ -292,23 +292,11 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 @pytest.mark.slow
 def test_a_failed_run_posts_an_alert_to_the_webhook(settings, fresh_databases, prefect_api, monkeypatch):
     from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
-    from tests.helpers import insert_meter_rows
+    from tests.helpers import insert_implausible_meter_jump
 
     _, source = fresh_databases
     hour = datetime(2026, 4, 1, 10)
-    insert_meter_rows(
-        source,
-        [  # 6 MWh in 15 minutes: the checkpoint's critical plausibility check fails
-            {"event_id": "j1", "meter_id": "MX", "customer_id": "CX", "reading": 100, "timestamp": hour},
-            {
-                "event_id": "j2",
-                "meter_id": "MX",
-                "customer_id": "CX",
-                "reading": 6100,
-                "timestamp": hour + timedelta(minutes=15),
-            },
-        ],
-    )
+    insert_implausible_meter_jump(source, hour)
     server = http.server.HTTPServer(("127.0.0.1", 0), _Recorder)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     _Recorder.received.clear()
