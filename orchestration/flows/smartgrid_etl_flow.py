@@ -34,8 +34,8 @@ def load_raw_task(warehouse: DbTarget, source: DbTarget, start: datetime, end: d
 
 @task(name="dbt build", cache_policy=NO_CACHE)
 def dbt_build_task(settings: Settings, warehouse: DbTarget) -> dict:
-    """Rebuild the hours whose inputs changed; each dbt node shows as its own task. Never retried blindly."""
-    return run_dbt(settings, warehouse, "build").to_dict()
+    """Build the `hourly` selector: the hours whose inputs changed, each dbt node as a task. Never retried blindly."""
+    return run_dbt(settings, warehouse, "build", "--selector", "hourly").to_dict()
 
 
 @task(name="validate marts", cache_policy=NO_CACHE)
