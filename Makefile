@@ -10,7 +10,10 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PGTZ := UTC
 
-.PHONY: install demo test bench lint dbt docs docs-serve serve stop clean
+DOCS_PORT ?= 8080
+DBT := $(BIN)/python -m orchestration.dbt_cli
+
+.PHONY: install demo test bench lint dbt unit-test tests-for compare-save compare docs docs-serve docs-check serve stop clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=/path/to/python3.11)")'
@@ -31,17 +34,38 @@ test: $(INSTALLED)  ## the whole test suite, against a real PostgreSQL
 bench: $(INSTALLED)  ## speed and memory targets (not part of `make test`)
 	$(BIN)/python -m benchmarks.run
 
-lint: $(INSTALLED)
+lint: $(INSTALLED)  ## ruff on the Python, sqlfluff on the dbt SQL (dbt_smartgrid/.sqlfluff); starts the local database
 	$(BIN)/ruff check orchestration tests benchmarks
+	$(BIN)/python -m orchestration.sqlfluff_cli lint
 
 dbt: $(INSTALLED)  ## any dbt command against the local database: make dbt ARGS="build --select fct_sensor_hourly+"
-	$(BIN)/python -m orchestration.dbt_cli $(ARGS)
+	$(DBT) $(ARGS)
 
-docs: $(INSTALLED)  ## generate the dbt docs site
-	$(BIN)/python -m orchestration.dbt_cli docs generate
+# --- the edit loop (README, "Edit a model"); MODEL is a model name, e.g. MODEL=fct_sensor_hourly ----------
+unit-test: $(INSTALLED)  ## only the dbt unit tests (their input models must exist: run make demo once)
+	$(DBT) test --select "test_type:unit"
 
-docs-serve: docs  ## serve the dbt docs site on http://127.0.0.1:8080
-	$(BIN)/python -m orchestration.dbt_cli docs serve --host 127.0.0.1 --port 8080 --no-browser
+tests-for: $(INSTALLED)  ## the data and unit tests that cover MODEL (MODEL=fct_sensor_hourly+ adds its children's)
+	@test -n "$(MODEL)" || { echo 'usage: make tests-for MODEL=<model name>'; exit 2; }
+	@$(DBT) ls --quiet --select "$(MODEL)" --resource-type test --resource-type unit_test --output name
+
+compare-save: $(INSTALLED)  ## keep a copy of MODEL's rows (in schema compare) before you change the model
+	@test -n "$(MODEL)" || { echo 'usage: make compare-save MODEL=<model name>'; exit 2; }
+	$(DBT) run-operation save_for_compare --args "{model_name: $(MODEL)}"
+
+compare: $(INSTALLED)  ## after rebuilding MODEL: the rows and values that differ from the saved copy
+	@test -n "$(MODEL)" || { echo 'usage: make compare MODEL=<model name>'; exit 2; }
+	$(DBT) run-operation compare_with_saved --args "{model_name: $(MODEL)}"
+
+# --- docs and lineage ------------------------------------------------------------------------------------
+docs: $(INSTALLED)  ## the dbt docs site, offline: dbt_smartgrid/target/index.html and static_index.html (no server)
+	$(BIN)/python -m orchestration.docs_site generate
+
+docs-serve: docs  ## serve the dbt docs site on http://127.0.0.1:8080 (DOCS_PORT=...)
+	$(DBT) docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
+
+docs-check: docs  ## open the lineage page in headless Chromium: both sources and the three marts drawn, no CDN
+	$(BIN)/python -m orchestration.docs_site check
 
 serve: $(INSTALLED)  ## local Prefect server + work pool + hourly/daily deployments + a worker
 	$(BIN)/smartgrid serve

@@ -50,6 +50,7 @@ def test_flow_end_to_end_with_late_rows_and_reruns(settings, simulated, prefect_
     )
     assert first["load"]["rows_loaded"] == source_rows > 0
     assert first["dbt"]["success"] and first["dbt"]["failures"] == []
+    assert first["dbt"]["command"] == "build --selector hourly"  # the cadence selector (dbt_smartgrid/selectors.yml)
     assert first["checkpoint"]["success"] and first["checkpoint"]["statistics"]["unsuccessful_expectations"] == 0
     assert first["checkpoint"]["rows_validated"]["fct_meter_consumption_hourly"] > 0
     assert_marts_match_the_contract(warehouse)

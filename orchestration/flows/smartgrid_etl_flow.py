@@ -38,11 +38,11 @@ def load_raw_task(warehouse: DbTarget, source: DbTarget, start: datetime, end: d
 
 @task(name="dbt build", cache_policy=NO_CACHE)
 def dbt_build_task(settings: Settings, warehouse: DbTarget, loaded_at: str) -> dict:
-    """Rebuild the hours whose inputs changed; each dbt node shows as its own task. Never retried blindly."""
+    """Build the `hourly` selector: the hours whose inputs changed, each dbt node as a task. Never retried blindly."""
     before = mart_watermarks(warehouse)
     mart_backup.clear(warehouse)
     try:
-        result = run_dbt(settings, warehouse, "build", extra_env=mart_backup.ENV).to_dict()
+        result = run_dbt(settings, warehouse, "build", "--selector", "hourly", extra_env=mart_backup.ENV).to_dict()
     except DbtFailure:
         restored = mart_backup.restore(warehouse, before)
         get_run_logger().error("dbt build failed: the marts were put back as they were (%s rows restored)", restored)

@@ -1,0 +1,192 @@
+"""The dbt docs site: `make docs` builds it (offline), `make docs-check` looks at its lineage page in Chromium.
+
+generate: `dbt docs generate --static` against the warehouse (the catalog then has every built relation's
+columns and types). When the warehouse database cannot be reached (a fresh clone before `make demo`), the
+site is built from the project alone (`--no-compile --empty-catalog`): lineage, descriptions and the
+contracts' column types are all there. Either way `target/index.html` (for `make docs-serve`) and
+`target/static_index.html` (one file that opens without a server) load nothing from the network.
+
+check: serve the site with `dbt docs serve`, open the full lineage graph in headless Chromium through the
+DevTools protocol, and read the nodes and edges the graph component (cytoscape) actually drew.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+CHROMIUM = Path("/usr/bin/chromium")
+MARTS = ("fct_sensor_hourly", "fct_meter_consumption_hourly", "fct_customer_consumption_daily")
+SOURCES = ("ops.sensor_data", "ops.meter_readings")
+LINEAGE_PAGE = "#!/overview?g_v=1"  # the overview with the full-screen lineage graph open
+# A headless Chromium that stays off the network except for the page it is told to load.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--window-size=1400,900",
+]
+GRAPH_JS = """(() => {
+  const container = document.getElementById('cy');
+  const cy = container && container._cyreg && container._cyreg.cy;
+  if (!cy || cy.nodes().length === 0) return null;
+  return {
+    nodes: cy.nodes().map(n => ({id: n.id(), label: n.data('label'), type: n.data('resource_type'),
+                                 visible: n.visible()})),
+    edges: cy.edges().map(e => [e.source().id(), e.target().id()]),
+  };
+})()"""
+
+
+def generate() -> int:
+    from orchestration.database import resolve_targets
+    from orchestration.dbt_runner import dbt_environment
+    from orchestration.settings import load_settings, quiet_environment
+
+    quiet_environment()
+    settings = load_settings()
+    warehouse, _ = resolve_targets(settings)
+    os.environ.update(dbt_environment(settings, warehouse))
+    args = ["docs", "generate", "--static"]
+    try:
+        import psycopg2
+
+        psycopg2.connect(**warehouse.connect_kwargs(), connect_timeout=5).close()
+    except psycopg2.Error as exc:
+        reason = str(exc).strip().splitlines()[-1]
+        print(f"docs: the warehouse is not reachable ({reason}); building the site from the project alone")
+        args += ["--no-compile", "--empty-catalog"]
+    from dbt.cli.main import dbtRunner
+
+    result = dbtRunner().invoke([*args, "--project-dir", str(settings.dbt_project_dir)])
+    target = settings.dbt_project_dir / "target"
+    if result.success:
+        print(f"docs: {target / 'index.html'} (make docs-serve) and {target / 'static_index.html'} (no server)")
+    return 0 if result.success else 1
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve(port: int) -> subprocess.Popen:
+    """`dbt docs serve` on 127.0.0.1:port (what `make docs-serve` runs), once it accepts connections."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.dbt_cli", "docs", "serve", "--host", "127.0.0.1"]
+        + ["--port", str(port), "--no-browser"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and server.poll() is None:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return server
+        time.sleep(0.2)
+    server.kill()
+    raise RuntimeError(f"dbt docs serve did not listen on port {port}")
+
+
+def render_lineage(url: str, screenshot: Path | None = None, timeout: float = 60) -> dict:
+    """Load `url` in headless Chromium; return the lineage graph it drew and every URL the page requested."""
+    from websockets.sync.client import connect
+
+    profile = tempfile.mkdtemp(prefix="chromium-")
+    browser = subprocess.Popen(
+        [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        port_file = Path(profile, "DevToolsActivePort")
+        deadline = time.monotonic() + timeout
+        while not (port_file.exists() and port_file.read_text().count("\n") >= 1):
+            if time.monotonic() > deadline or browser.poll() is not None:
+                raise RuntimeError("Chromium did not open its DevTools port")
+            time.sleep(0.1)
+        devtools = f"http://127.0.0.1:{port_file.read_text().splitlines()[0]}/json/list"
+        page = next(t for t in json.load(urllib.request.urlopen(devtools)) if t["type"] == "page")
+        requested: list[str] = []
+        with connect(page["webSocketDebuggerUrl"], max_size=2**27) as ws:
+            counter = iter(range(1, 1_000_000))
+
+            def call(method: str, **params) -> dict:
+                ident = next(counter)
+                ws.send(json.dumps({"id": ident, "method": method, "params": params}))
+                while True:
+                    message = json.loads(ws.recv(timeout=timeout))
+                    if message.get("method") == "Network.requestWillBeSent":
+                        requested.append(message["params"]["request"]["url"])
+                    if message.get("id") == ident:
+                        return message.get("result", {})
+
+            call("Network.enable")
+            call("Page.navigate", url=url)
+            graph = None
+            while graph is None and time.monotonic() < deadline:
+                graph = call("Runtime.evaluate", expression=GRAPH_JS, returnByValue=True)["result"].get("value")
+                time.sleep(0.25)
+            if screenshot is not None and graph is not None:
+                screenshot.write_bytes(base64.b64decode(call("Page.captureScreenshot", format="png")["data"]))
+        return {"graph": graph, "requested": requested}
+    finally:
+        browser.kill()
+        browser.wait()
+
+
+def check() -> int:
+    """`make docs-check`: serve the site, draw its lineage page, and say what is missing (0 when nothing)."""
+    if not CHROMIUM.exists():
+        print(f"docs check: skipped, no Chromium at {CHROMIUM} (apt-get install chromium)")
+        return 0
+    from orchestration.settings import load_settings
+
+    screenshot = load_settings().dbt_project_dir / "target" / "lineage.png"
+    port = free_port()
+    server = serve(port)
+    try:
+        seen = render_lineage(f"http://127.0.0.1:{port}/{LINEAGE_PAGE}", screenshot=screenshot)
+    finally:
+        server.terminate()
+        server.wait()
+    labels = {node["label"] for node in (seen["graph"] or {}).get("nodes", []) if node["visible"]}
+    missing = [name for name in (*SOURCES, *MARTS) if name not in labels]
+    offsite = [url for url in seen["requested"] if not is_local(url, port)]
+    print(f"docs check: the lineage graph drew {len(labels)} nodes (screenshot: {screenshot})")
+    print(f"  missing sources or marts: {', '.join(missing) or 'none'}")
+    print(f"  requests that left the local server: {', '.join(offsite) or 'none'}")
+    return 1 if missing or offsite else 0
+
+
+def is_local(url: str, port: int) -> bool:
+    return url.startswith((f"http://127.0.0.1:{port}/", "data:", "about:"))
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "generate"
+    if command == "generate":
+        return generate()
+    if command == "check":
+        return check()
+    print("usage: python -m orchestration.docs_site generate | check")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,135 @@
+"""The dbt project as an analyst reads it (docs, lineage, contracts, selectors), checked on the parsed manifest.
+
+No data needed: `dbt parse` and `dbt ls` read the project only.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from orchestration.dbt_runner import dbt_environment
+
+MARTS = {
+    # mart: its grain, hand-copied from SPEC §4
+    "fct_sensor_hourly": ["sensor_id", "sensor_type", "hour_start"],
+    "fct_meter_consumption_hourly": ["meter_id", "hour_start"],
+    "fct_customer_consumption_daily": ["customer_id", "day"],
+}
+
+
+def dbt(settings, warehouse, *args: str):
+    from dbt.cli.main import dbtRunner
+
+    os.environ.update(dbt_environment(settings, warehouse))
+    result = dbtRunner().invoke([*args, "--project-dir", str(settings.dbt_project_dir), "--quiet"])
+    assert result.success, result.exception
+    return result.result
+
+
+@pytest.fixture(scope="module")
+def manifest(settings, warehouse):
+    return dbt(settings, warehouse, "parse")
+
+
+def models(manifest) -> dict:
+    return {node.name: node for node in manifest.nodes.values() if node.resource_type == "model"}
+
+
+def generic_tests_of(manifest, model) -> list:
+    return [
+        node
+        for node in manifest.nodes.values()
+        if node.resource_type == "test" and getattr(node, "attached_node", None) == model.unique_id
+    ]
+
+
+def test_every_source_model_and_column_is_described_and_models_state_their_grain_first(manifest):
+    undescribed = []
+    for source in manifest.sources.values():
+        for what, text in [(source.source_name, source.source_description), (source.name, source.description)]:
+            if not text.strip():
+                undescribed.append(f"source {what}")
+        undescribed += [f"{source.name}.{c.name}" for c in source.columns.values() if not c.description.strip()]
+    for model in models(manifest).values():
+        if not model.description.startswith("One row per "):
+            undescribed.append(f"{model.name}: description does not start with its grain ('One row per ...')")
+        undescribed += [f"{model.name}.{c.name}" for c in model.columns.values() if not c.description.strip()]
+    assert undescribed == []
+    # the two source tables and all eight models are there to be described (a vacuous pass is impossible)
+    assert {s.name for s in manifest.sources.values()} == {"sensor_data", "meter_readings"}
+    assert len(models(manifest)) >= 8
+
+
+def test_marts_enforce_their_contract_and_test_their_primary_key(manifest):
+    by_name = models(manifest)
+    for mart, grain in MARTS.items():
+        model = by_name[mart]
+        assert model.config.contract.enforced, mart
+        assert model.config.on_schema_change in ("append_new_columns", "fail"), mart
+        assert [c.name for c in model.columns.values() if not c.data_type] == [], mart
+        tests = generic_tests_of(manifest, model)
+        combination = [
+            t.test_metadata.kwargs["combination_of_columns"]
+            for t in tests
+            if t.test_metadata.name == "unique_combination_of_columns"
+        ]
+        not_null = {t.column_name for t in tests if t.test_metadata.name == "not_null"}
+        assert combination == [grain], mart
+        assert set(grain) <= not_null, mart
+    # the customer of a customer-day is a customer of the meter hours it sums
+    daily = generic_tests_of(manifest, by_name["fct_customer_consumption_daily"])
+    relationships = [t for t in daily if t.test_metadata.name == "relationships"]
+    assert [(t.column_name, t.test_metadata.kwargs["field"]) for t in relationships] == [("customer_id", "customer_id")]
+    assert "fct_meter_consumption_hourly" in relationships[0].test_metadata.kwargs["to"]
+
+
+def test_lineage_runs_from_both_sources_to_the_three_marts_without_orphans(manifest):
+    children: dict[str, set[str]] = {}
+    for node in [*manifest.nodes.values(), *manifest.exposures.values()]:
+        if node.resource_type in ("model", "exposure"):
+            for parent in node.depends_on.nodes:
+                children.setdefault(parent, set()).add(node.unique_id)
+
+    def downstream(unique_id: str) -> set[str]:
+        seen, todo = set(), [unique_id]
+        while todo:
+            for child in children.get(todo.pop(), ()):
+                if child not in seen:
+                    seen.add(child)
+                    todo.append(child)
+        return seen
+
+    from_sensors = downstream("source.smartgrid.ops.sensor_data")
+    from_meters = downstream("source.smartgrid.ops.meter_readings")
+    assert "model.smartgrid.fct_sensor_hourly" in from_sensors
+    assert {"model.smartgrid.fct_meter_consumption_hourly", "model.smartgrid.fct_customer_consumption_daily"} <= (
+        from_meters
+    )
+    for model in models(manifest).values():
+        # every model is fed by a source and feeds another model or a named consumer (an exposure)
+        assert model.unique_id in from_sensors | from_meters, f"{model.name} is not downstream of a source"
+        assert children.get(model.unique_id), f"{model.name} has no model or exposure downstream"
+
+    exposures = {e.name: {manifest.nodes[n].name for n in e.depends_on.nodes} for e in manifest.exposures.values()}
+    assert exposures == {
+        "marts_window_checkpoint": set(MARTS),
+        "hourly_etl_deployment": {*MARTS, "rejected_readings"},
+        "daily_customer_report": {"fct_customer_consumption_daily"},
+    }
+    assert all(e.description.strip() and e.owner.name for e in manifest.exposures.values())
+
+
+def test_hourly_selector_builds_everything_and_daily_only_the_daily_marts_inputs(settings, warehouse):
+    def selected(*args: str) -> set[str]:
+        return set(dbt(settings, warehouse, "ls", *args, "--output", "name"))
+
+    tests_and_models = ("--resource-type", "model", "--resource-type", "test", "--resource-type", "unit_test")
+    assert selected("--selector", "hourly", *tests_and_models) == selected(*tests_and_models)
+    assert selected("--selector", "daily", "--resource-type", "model") == {
+        "stg_ops__meter_readings",
+        "int_meter_readings_validated",
+        "fct_meter_consumption_hourly",
+        "fct_customer_consumption_daily",
+    }
