@@ -188,8 +188,13 @@ def quarter_hours(meter: str, start: datetime, end: datetime) -> list[dict]:
     rows, t, register = [], start, Decimal(500)
     while t < end:
         rows.append(
-            {"event_id": f"{meter}-{t:%Y%m%dT%H%M}", "meter_id": meter, "customer_id": f"C-{meter}",
-             "reading": register, "timestamp": t}
+            {
+                "event_id": f"{meter}-{t:%Y%m%dT%H%M}",
+                "meter_id": meter,
+                "customer_id": f"C-{meter}",
+                "reading": register,
+                "timestamp": t,
+            }
         )
         register += Decimal("0.25")
         t += QUARTER

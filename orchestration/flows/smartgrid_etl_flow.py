@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 
 from orchestration.database import resolve_targets, run_lock
 from orchestration.dbt_runner import run_dbt
+from orchestration.flows.data_quality import record_data_quality_task
 from orchestration.loader import load_raw
 from orchestration.quality import CHECKPOINT, run_checkpoint
 from orchestration.retention import cleanup_raw
@@ -85,6 +86,7 @@ def smartgrid_etl_flow(
             result["warnings"].append(warning)
         result["dbt"] = dbt_build_task(settings, warehouse)
         result["checkpoint"] = validate_marts_task(settings, warehouse, start, end) if enable_validation else None
+        result["data_quality"] = record_data_quality_task(warehouse, start, end, result)
         result["cleanup"] = (
             cleanup_task(warehouse, datetime.now(UTC).replace(tzinfo=None), settings.retention_days)
             if enable_cleanup
