@@ -36,9 +36,9 @@ def summary_markdown(result: dict) -> str:
             f"{stats['evaluated_expectations']} expectations met; rows validated: {checkpoint['rows_validated']}",
             "",
         ]
-        lines += [f"- critical: {failure}" for failure in checkpoint["failed_expectations"]]
-        lines += [f"- warning: {warning}" for warning in checkpoint.get("warnings", [])]
-        lines += [""]
+        failures = [f"- critical: {failure}" for failure in checkpoint["failed_expectations"]]
+        failures += [f"- warning: {warning}" for warning in checkpoint.get("warnings", [])]
+        lines += failures + ([""] if failures else [])
     elif "checkpoint" in result:
         lines += ["## Great Expectations", "", "skipped (enable_validation=false)", ""]
     lines += data_quality_markdown(result.get("data_quality"))

@@ -207,22 +207,34 @@ spikes as (
 
 ---------- flat line: consecutive zero measured intervals on a meter that has consumed before
 
-intervals_in_runs as (
+zero_intervals as (
+
+    select
+        meter_id,
+        started_at,
+        ended_at,
+
+        {#- consecutive intervals share a reading: a run breaks where the previous zero interval did not end
+            where this one starts -#}
+        case
+            when lag(ended_at) over (partition by meter_id order by ended_at) = started_at then 0
+            else 1
+        end as starts_run
+
+    from meter_intervals
+
+    where interval_kind = 'measured'
+        and delta_kwh = 0
+
+),
+
+zero_intervals_numbered as (
 
     select
         *,
-        interval_kind = 'measured' and delta_kwh = 0 as is_zero,
+        sum(starts_run) over (partition by meter_id order by ended_at) as run_number
 
-        coalesce(bool_or(delta_kwh > 0) over (
-            partition by meter_id order by ended_at rows between unbounded preceding and 1 preceding
-        ), false) as consumed_before,
-
-        row_number() over (partition by meter_id order by ended_at)
-            - row_number() over (
-                partition by meter_id, interval_kind = 'measured' and delta_kwh = 0 order by ended_at
-            ) as run_number
-
-    from meter_intervals
+    from zero_intervals
 
 ),
 
@@ -231,38 +243,47 @@ zero_runs as (
     select
         meter_id,
         run_number,
-        count(*) as run_length,
-        bool_or(consumed_before) as on_active_meter
+        min(started_at) as run_started_at,
+        count(*) as run_length
 
-    from intervals_in_runs
-
-    where is_zero
+    from zero_intervals_numbered
 
     group by 1, 2
+
+),
+
+qualifying_zero_runs as (
+
+    select * from zero_runs
+
+    where run_length >= {{ var('vee_flat_line_intervals') }}
+        and exists (
+            select 1
+            from meter_intervals
+            where meter_intervals.meter_id = zero_runs.meter_id
+                and meter_intervals.ended_at <= zero_runs.run_started_at
+                and meter_intervals.delta_kwh > 0
+        )
 
 ),
 
 flat_lines as (
 
     select
-        intervals_in_runs.meter_id,
-        (intervals_in_runs.started_at at time zone 'UTC')::date as day,
+        zero_intervals_numbered.meter_id,
+        (zero_intervals_numbered.started_at at time zone 'UTC')::date as day,
         'flat_line' as reason_code,
         count(*) as exception_count,
-        max(zero_runs.run_length) as observed_value,
+        max(qualifying_zero_runs.run_length) as observed_value,
         {{ var('vee_flat_line_intervals') }} as threshold,
-        min(intervals_in_runs.started_at) as first_at,
-        max(intervals_in_runs.ended_at) as last_at
+        min(zero_intervals_numbered.started_at) as first_at,
+        max(zero_intervals_numbered.ended_at) as last_at
 
-    from intervals_in_runs
+    from zero_intervals_numbered
 
-    inner join zero_runs
-        on intervals_in_runs.meter_id = zero_runs.meter_id
-        and intervals_in_runs.run_number = zero_runs.run_number
-
-    where intervals_in_runs.is_zero
-        and zero_runs.on_active_meter
-        and zero_runs.run_length >= {{ var('vee_flat_line_intervals') }}
+    inner join qualifying_zero_runs
+        on zero_intervals_numbered.meter_id = qualifying_zero_runs.meter_id
+        and zero_intervals_numbered.run_number = qualifying_zero_runs.run_number
 
     group by 1, 2
 
