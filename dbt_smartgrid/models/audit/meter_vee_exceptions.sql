@@ -252,18 +252,31 @@ zero_runs as (
 
 ),
 
+first_consumption as (
+
+    select
+        meter_id,
+        min(ended_at) as first_consumed_at
+
+    from meter_intervals
+
+    where delta_kwh > 0
+
+    group by 1
+
+),
+
 qualifying_zero_runs as (
 
-    select * from zero_runs
+    select zero_runs.*
 
-    where run_length >= {{ var('vee_flat_line_intervals') }}
-        and exists (
-            select 1
-            from meter_intervals
-            where meter_intervals.meter_id = zero_runs.meter_id
-                and meter_intervals.ended_at <= zero_runs.run_started_at
-                and meter_intervals.delta_kwh > 0
-        )
+    from zero_runs
+
+    inner join first_consumption
+        on zero_runs.meter_id = first_consumption.meter_id
+
+    where zero_runs.run_length >= {{ var('vee_flat_line_intervals') }}
+        and first_consumption.first_consumed_at <= zero_runs.run_started_at
 
 ),
 

@@ -17,17 +17,21 @@
     that ends at its successor, so for each meter with new rows the intervals ending between its earliest
     new reading and the first valid reading after its latest new one are rebuilt. Valid reading times are
     never withdrawn (a later duplicate replaces a reading at the same time), so no old interval is left
-    behind. -#}
+    behind.
+
+    The import CTEs are `not materialized` so that the per-meter look-ups of the neighbouring readings use
+    the (meter_id, reading_at) index, and the spans are `materialized` so that those look-ups run once per
+    meter, not once per reading. -#}
 
 with
 
-meter_readings as (
+meter_readings as not materialized (
 
     select * from {{ ref('int_meter_readings_validated') }}
 
 ),
 
-valid_readings as (
+valid_readings as not materialized (
 
     select
         meter_id,
@@ -57,7 +61,7 @@ meters_with_new_rows as (
 
 ),
 
-spans_to_rebuild as (
+spans_to_rebuild as materialized (
 
     select
         meters_with_new_rows.meter_id,
