@@ -6,6 +6,7 @@ Every number is worked out in the comments. Times are UTC unless they say local.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -181,6 +182,21 @@ def test_a_five_hour_gap_is_estimated_from_like_days_and_replaced_by_late_readin
     incremental = whole_mart(warehouse, "fct_meter_consumption_hourly_vee")
     build(settings, warehouse, "--full-refresh")
     assert whole_mart(warehouse, "fct_meter_consumption_hourly_vee") == incremental
+
+
+def test_like_days_are_whole_utc_weeks_whatever_the_session_time_zone(settings, fresh_databases, monkeypatch):
+    """New York springs forward on 2026-03-08, between the gap day and its like days: a week back in New York
+    local time would be 167 hours, not 168, and pick the wrong hours."""
+    warehouse, source = fresh_databases
+    held_back = set(REFERENCE_HOLE + GAP_HOLE)  # as in the first state of the test above
+    insert_meter_rows(source, [meter_row(t, r) for t, r in register_series() if t not in held_back])
+    load_raw(warehouse, source, FIRST_DAY, END + timedelta(hours=1))
+    monkeypatch.setitem(os.environ, "PGTZ", "America/New_York")
+    build(settings, warehouse)
+    hours = vee_hours(warehouse, GAP_DAY)
+    # the same like days and numbers as in UTC above: 1.5, 3, 4.5, 3, 3
+    assert [hours[h][2] for h in range(10, 15)] == [d("1.5"), d("3"), d("4.5"), d("3"), d("3")]
+    assert hours[10][5] == "2026-03-03,2026-02-17,2026-02-10"
 
 
 def quarter_hours(meter: str, start: datetime, end: datetime) -> list[dict]:
