@@ -149,6 +149,14 @@ def print_summary(result: dict) -> None:
             f"{s['successful_expectations']}/{s['evaluated_expectations']} expectations, "
             f"rows validated {checkpoint['rows_validated']}"
         )
+    dq = result.get("data_quality")
+    if dq:
+        print(
+            f"data quality  score {dq['score']} over {dq['checks']} checks; failed: "
+            f"{len(dq['failed_critical'])} critical, {len(dq['failed_warning'])} warning ({dq['table']})"
+        )
+        for check in dq["failed_critical"] + dq["failed_warning"]:
+            print(f"  {check['severity']:<9}{check['check_name']} (observed {check['observed_value']})")
     for warning in result.get("warnings", []):
         print(f"warning       {warning}")
     if result.get("error"):
@@ -220,9 +228,10 @@ def cmd_demo(args, settings: Settings) -> int:
     print_summary(result)
     warehouse, _ = resolve_targets(settings)
     with connected(warehouse) as conn, conn.cursor() as cur:
-        print("\nmarts rows in the window:")
-        for mart, rows in set_validation_window(warehouse, start, end).items():
-            print(f"  marts.{mart:<32} {rows:>6}")
+        print("\nrows in the window:")
+        for relation, rows in set_validation_window(warehouse, start, end).items():
+            name = relation.replace("raw_", "raw.", 1) if relation.startswith("raw_") else f"marts.{relation}"
+            print(f"  {name:<40} {rows:>6}")
         cur.execute("select reason_code, count(*) from audit.rejected_readings group by 1 order by 2 desc")
         print("rejected rows (audit.rejected_readings): " + ", ".join(f"{reason} {n}" for reason, n in cur.fetchall()))
     docs = (result.get("checkpoint") or {}).get("data_docs")

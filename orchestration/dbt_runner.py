@@ -19,6 +19,7 @@ class DbtOutcome:
     status_counts: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)  # "test not_null_x: Got 3 results, ..."
     nodes: list[dict] = field(default_factory=list)  # one {node, status, seconds} per node
+    tests: list[dict] = field(default_factory=list)  # one per data test, for audit.dq_run_results
 
     def to_dict(self) -> dict:
         return {
@@ -27,6 +28,7 @@ class DbtOutcome:
             "seconds": round(self.seconds, 2),
             "status_counts": self.status_counts,
             "failures": self.failures,
+            "tests": self.tests,
         }
 
 
@@ -119,4 +121,18 @@ def summarize(command: str, result, seconds: float) -> DbtOutcome:
         if status in FAILED_STATUSES:
             message = (node_result.message or status).strip().splitlines()[0]
             outcome.failures.append(f"{node.resource_type} {node.name}: {message}")
+        if str(getattr(node.resource_type, "value", node.resource_type)) == "test":
+            outcome.tests.append(data_test_result(node, node_result, status))
     return outcome
+
+
+def data_test_result(node, node_result, status: str) -> dict:
+    """A dbt data test's result: what it checked, how severe a failure is, how many rows failed."""
+    attached = getattr(node, "attached_node", None) or next(iter(node.depends_on.nodes), "")
+    return {
+        "name": node.name,
+        "checked_object": attached.split(".")[-1],
+        "severity": "critical" if str(node.config.severity).lower() == "error" else "warning",
+        "status": status,
+        "failures": getattr(node_result, "failures", None),
+    }

@@ -11,6 +11,7 @@ MART_PERIOD = {  # mart -> the column that says which hour (or day) a row is for
     "fct_sensor_hourly": "hour_start",
     "fct_meter_consumption_hourly": "hour_start",
     "fct_customer_consumption_daily": "day",
+    "fct_meter_consumption_hourly_vee": "hour_start",
 }
 
 

@@ -42,10 +42,13 @@ def summary_markdown(result: dict) -> str:
             f"{stats['evaluated_expectations']} expectations met; rows validated: {checkpoint['rows_validated']}",
             "",
         ]
-        lines += [f"- {failure}" for failure in checkpoint["failed_expectations"]]
+        failures = [f"- critical: {failure}" for failure in checkpoint["failed_expectations"]]
+        failures += [f"- warning: {warning}" for warning in checkpoint.get("warnings", [])]
+        lines += failures + ([""] if failures else [])
         durations.append(("checkpoint", checkpoint["seconds"]))
     elif "checkpoint" in result:
         lines += ["## Great Expectations", "", "skipped (enable_validation=false)", ""]
+    lines += data_quality_markdown(result.get("data_quality"))
     if result.get("cleanup"):
         cleanup = result["cleanup"]
         lines += ["## Retention", "", f"raw rows before {cleanup['horizon']} deleted: {cleanup['rows_deleted']}", ""]
@@ -56,3 +59,25 @@ def summary_markdown(result: dict) -> str:
     if result.get("warnings"):
         lines += ["## Warnings", ""] + [f"- {w}" for w in result["warnings"]]
     return "\n".join(lines) + "\n"
+
+
+def data_quality_markdown(dq: dict | None) -> list[str]:
+    """The run's score and every failed check (see orchestration/dq_results.py)."""
+    if not dq:
+        return []
+    failed = dq["failed_critical"] + dq["failed_warning"]
+    lines = [
+        "## Data quality",
+        "",
+        f"score **{dq['score']}** of 100 over {dq['checks']} checks: {len(dq['failed_critical'])} critical and "
+        f"{len(dq['failed_warning'])} warning checks failed (run `{dq['run_id']}` in `{dq['table']}`)",
+        "",
+    ]
+    if failed:
+        lines += ["| severity | source | check | observed | threshold |", "|---|---|---|---:|---|"]
+        lines += [
+            f"| {c['severity']} | {c['check_source']} | {c['check_name']} | {c['observed_value']} | {c['threshold']} |"
+            for c in failed
+        ]
+        lines += [""]
+    return lines

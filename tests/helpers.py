@@ -96,6 +96,7 @@ def build(settings, warehouse, *args: str):
 MART_KEYS = {
     "fct_sensor_hourly": ("sensor_id", "sensor_type", "hour_start"),
     "fct_meter_consumption_hourly": ("meter_id", "hour_start"),
+    "fct_meter_consumption_hourly_vee": ("meter_id", "hour_start"),
     "fct_customer_consumption_daily": ("customer_id", "day"),
 }
 

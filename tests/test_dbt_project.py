@@ -114,7 +114,7 @@ def test_lineage_runs_from_both_sources_to_the_three_marts_without_orphans(manif
 
     exposures = {e.name: {manifest.nodes[n].name for n in e.depends_on.nodes} for e in manifest.exposures.values()}
     assert exposures == {
-        "marts_window_checkpoint": set(MARTS),
+        "run_window_checkpoint": set(MARTS),
         "hourly_etl_deployment": {*MARTS, "rejected_readings"},
         "daily_customer_report": {"fct_customer_consumption_daily"},
     }

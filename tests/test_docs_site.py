@@ -31,7 +31,7 @@ PATHS = [
     ],
 ]
 EXPOSURE_LABELS = {
-    "Great Expectations checkpoint marts_window",
+    "Great Expectations checkpoint run_window",
     "Hourly smartgrid ELT deployment",
     "Daily customer consumption report",
 }

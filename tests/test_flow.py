@@ -51,8 +51,20 @@ def test_flow_end_to_end_with_late_rows_and_reruns(settings, simulated, prefect_
     assert first["load"]["rows_loaded"] == source_rows > 0
     assert first["dbt"]["success"] and first["dbt"]["failures"] == []
     assert first["dbt"]["command"] == "build --selector hourly"  # the cadence selector (dbt_smartgrid/selectors.yml)
-    assert first["checkpoint"]["success"] and first["checkpoint"]["statistics"]["unsuccessful_expectations"] == 0
+    assert first["checkpoint"]["success"] and first["checkpoint"]["statistics"]["failed_critical"] == 0
     assert first["checkpoint"]["rows_validated"]["fct_meter_consumption_hourly"] > 0
+    assert first["checkpoint"]["rows_validated"]["raw_meter_readings"] > 0
+    # every expectation and dbt data test of the run is in audit.dq_run_results, none critical and failed
+    dq = first["data_quality"]
+    assert dq["failed_critical"] == [] and dq["checks"] == first["checkpoint"]["statistics"][
+        "evaluated_expectations"
+    ] + len(first["dbt"]["tests"])
+    assert query(
+        warehouse,
+        "select count(*), count(*) filter (where not success and severity = 'critical') "
+        "from audit.dq_run_results where run_id = %s",
+        (dq["run_id"],),
+    ) == [(dq["checks"], 0)]
     assert_marts_match_the_contract(warehouse)
 
     # the held-back rows arrive for hours already processed, plus three new hours of data
@@ -99,9 +111,22 @@ def test_a_failed_checkpoint_fails_the_run_and_says_which(settings, simulated, p
     state = smartgrid_etl_flow(start_time=hour, end_time=hour + timedelta(hours=1), return_state=True)
     assert state.is_failed()
     error = state.result(raise_on_failure=False)
-    assert "checkpoint marts_window failed" in str(error) and "consumption_kwh" in str(error)
+    assert "checkpoint run_window failed" in str(error) and "consumption_kwh" in str(error)
     # the marts were built (the checkpoint runs after dbt) and the result says what failed
     assert error.result["checkpoint"]["statistics"]["unsuccessful_expectations"] >= 1
+    # the failed run's checks and score are recorded before it fails
+    run_id = error.result["data_quality"]["run_id"]
+    failed = query(
+        warehouse,
+        "select check_name, run_score from audit.dq_run_results "
+        "where run_id = %s and not success and severity = 'critical' order by 1",
+        (run_id,),
+    )
+    assert [name for name, _ in failed] == [
+        "fct_meter_consumption_hourly_vee_window: expect_column_values_to_be_between(vee_kwh)",
+        "fct_meter_consumption_hourly_window: expect_column_values_to_be_between(consumption_kwh)",
+    ]
+    assert all(run_score < 100 for _, run_score in failed)
     assert (
         scalar(warehouse, "select consumption_kwh from marts.fct_meter_consumption_hourly where meter_id = 'MX'")
         == 6000
@@ -113,10 +138,60 @@ def test_the_run_summary_artifact_is_published(settings, simulated, prefect_api)
 
     from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
 
-    smartgrid_etl_flow(start_time=START, end_time=START + timedelta(hours=1), enable_validation=False)
+    result = smartgrid_etl_flow(start_time=START, end_time=START + timedelta(hours=1), enable_validation=False)
     artifact = Artifact.get("smartgrid-etl-summary")
     assert artifact is not None
     assert "rows new to raw" in artifact.data and "enable_validation=false" in artifact.data
+    # without the checkpoint the dbt data tests alone make the score
+    assert "## Data quality" in artifact.data and f"score **{result['data_quality']['score']}**" in artifact.data
+
+
+def test_warnings_are_recorded_and_shown_but_do_not_fail_the_run(settings, simulated, prefect_api):
+    from prefect.artifacts import Artifact
+
+    from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
+    from tests.helpers import insert_meter_rows
+
+    warehouse, source = simulated
+    hour = datetime(2026, 5, 2, 10)
+    # a meter whose clock is 5 minutes off the quarter-hour grid: 10:05, 10:20, 10:35, 10:50 (all valid per
+    # SPEC §3), so all 4 raw rows of the window are off the grid (warning: at most 1 % may be), and no sensor
+    # reported in this hour (warning: an empty window)
+    insert_meter_rows(
+        source,
+        [
+            {
+                "event_id": f"off-{minute}",
+                "meter_id": "MO",
+                "customer_id": "CO",
+                "reading": 100 + minute / 100,
+                "timestamp": hour + timedelta(minutes=minute),
+            }
+            for minute in (5, 20, 35, 50)
+        ],
+    )
+    result = smartgrid_etl_flow(start_time=hour, end_time=hour + timedelta(hours=1))
+    dq = result["data_quality"]
+    assert result["checkpoint"]["success"] and dq["failed_critical"] == []
+    failed = {(c["check_name"], c["observed_value"]) for c in dq["failed_warning"]}
+    assert ("raw_meter_readings_window: expect_column_values_to_be_in_set(seconds_off_quarter_hour)", 100.0) in failed
+    assert ("raw_sensor_data_window: expect_table_row_count_to_be_between()", 0) in failed
+    # the score counts them: the same number from the table, by the README's formula (critical 3, warning 1)
+    rows = query(warehouse, "select severity, success, run_score from audit.dq_run_results where run_id = %s",
+                 (dq["run_id"],))  # fmt: skip
+    weights = [(3 if severity == "critical" else 1, ok) for severity, ok, _ in rows]
+    expected = round(100 * sum(w for w, ok in weights if ok) / sum(w for w, _ in weights), 1)
+    assert dq["score"] == expected < 100 and {float(r[2]) for r in rows} == {expected}
+    # the VEE rule sees the same clock problem, reading by reading
+    assert query(
+        warehouse,
+        "select exception_count from audit.meter_vee_exceptions where meter_id = 'MO' and reason_code = 'off_grid'",
+    ) == [(4,)]
+    artifact = Artifact.get("smartgrid-etl-summary")
+    assert "warning: raw_meter_readings_window: expect_column_values_to_be_in_set(seconds_off_quarter_hour)" in (
+        artifact.data
+    )
+    assert f"score **{expected}**" in artifact.data
 
 
 def test_cli_run_prints_the_result_as_json_on_the_last_line(settings, simulated, prefect_api):

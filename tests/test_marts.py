@@ -242,6 +242,13 @@ def test_sensor_hourly_matches_hand_computed_values(built):
             "min_value": d("230"),
             "max_value": d("234"),
             "stddev_value": d("2"),
+            # power quality: 3 of 60 expected readings; all inside 207-253 V; p95 at rank 0.95 x 2 = 1.9:
+            # 232 + 0.9 x (234 - 232) = 233.8; too few readings for an ok hour
+            "expected_readings": 60,
+            "completeness_pct": d("5.00"),
+            "count_outside_band": 0,
+            "p95_value": d("233.8"),
+            "pq_flag": "incomplete",
         },
         ("S1", "frequency", h("11:00")): {
             "sensor_id": "S1",
@@ -252,6 +259,12 @@ def test_sensor_hourly_matches_hand_computed_values(built):
             "min_value": d("49.98"),
             "max_value": d("49.98"),
             "stddev_value": None,
+            # 49.98 Hz is inside 49.5-50.5; 1 of 60 readings = 1.67 %
+            "expected_readings": 60,
+            "completeness_pct": d("1.67"),
+            "count_outside_band": 0,
+            "p95_value": d("49.98"),
+            "pq_flag": "incomplete",
         },
         ("S1", "current", h("10:00")): {
             "sensor_id": "S1",
@@ -262,6 +275,11 @@ def test_sensor_hourly_matches_hand_computed_values(built):
             "min_value": d("100"),
             "max_value": d("100"),
             "stddev_value": None,
+            "expected_readings": 60,
+            "completeness_pct": d("1.67"),
+            "count_outside_band": None,  # current and power have no band
+            "p95_value": d("100"),
+            "pq_flag": "incomplete",
         },
         ("S1", "current", h("11:00")): {
             "sensor_id": "S1",
@@ -272,6 +290,11 @@ def test_sensor_hourly_matches_hand_computed_values(built):
             "min_value": d("200"),
             "max_value": d("200"),
             "stddev_value": None,
+            "expected_readings": 60,
+            "completeness_pct": d("1.67"),
+            "count_outside_band": None,  # current and power have no band
+            "p95_value": d("200"),
+            "pq_flag": "incomplete",
         },
         ("S2", "power", h("10:00")): {
             "sensor_id": "S2",
@@ -282,6 +305,11 @@ def test_sensor_hourly_matches_hand_computed_values(built):
             "min_value": d("-50"),
             "max_value": d("-50"),
             "stddev_value": None,
+            "expected_readings": 60,
+            "completeness_pct": d("1.67"),
+            "count_outside_band": None,  # current and power have no band
+            "p95_value": d("-50"),
+            "pq_flag": "incomplete",
         },
     }
 
@@ -336,6 +364,27 @@ def test_customer_daily_sums_the_meters_hours(built):
             "estimated_kwh": d("3.0"),
             "meter_count": 1,
         },
+    }
+
+
+def test_meter_vee_exceptions_on_the_same_data(built):
+    warehouse, _ = built
+    rows = query(
+        warehouse,
+        "select meter_id, reason_code, exception_count, observed_value, threshold, first_at, last_at "
+        "from audit.meter_vee_exceptions",
+    )
+    assert {(m, r): rest for m, r, *rest in rows} == {
+        # M1 reads 10:30 .. 12:30: 9 quarter-hours expected, 4 found (10:30, 10:45, 12:15, 12:30); the gap
+        # interval runs 10:45 -> 12:15. Its two 10:45 readings disagree: 100.2 - 100.0 = 0.2 kWh.
+        ("M1", "gap"): [5, d("4"), d("9"), h("10:45"), h("12:15")],
+        ("M1", "conflicting_duplicate"): [1, d("0.2"), d("0"), h("10:45"), h("10:45")],
+        # M2 reads 00:00 .. 03:45: 16 expected, 5 valid (00:00, 00:15, 00:30, 00:45, 03:45); gap 00:45 -> 03:45
+        ("M2", "gap"): [11, d("5"), d("16"), h("00:45"), h("03:45")],
+        # 51 kWh at 00:15, 0.2 kWh at 00:30: the register went back by 50.8 kWh
+        ("M2", "negative_interval"): [1, d("-50.8"), d("0"), h("00:15"), h("00:30")],
+        # measured 02:00, arrived 01:50: 10 minutes ahead, more than the 5 tolerated
+        ("M2", "future_timestamp"): [1, d("10"), d("5"), h("02:00"), h("02:00")],
     }
 
 

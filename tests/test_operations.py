@@ -308,7 +308,7 @@ def test_a_failed_run_posts_an_alert_to_the_webhook(settings, fresh_databases, p
     assert state.is_failed()
     assert len(_Recorder.received) == 1
     alert = _Recorder.received[0]
-    assert alert["state"] == "Failed" and "checkpoint marts_window failed" in alert["message"]
+    assert alert["state"] == "Failed" and "checkpoint run_window failed" in alert["message"]
     assert alert["text"].startswith("smartgrid ELT: flow run ")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger, task
@@ -12,6 +13,7 @@ from orchestration import mart_backup
 from orchestration.alerts import alert_on_failure
 from orchestration.database import resolve_targets, run_lock
 from orchestration.dbt_runner import DbtFailure, run_dbt
+from orchestration.dq_results import record_run
 from orchestration.loader import load_raw
 from orchestration.observability import mart_watermarks, rebuilt_since, rejected_by_reason
 from orchestration.quality import CHECKPOINT, run_checkpoint
@@ -52,10 +54,18 @@ def dbt_build_task(settings: Settings, warehouse: DbTarget, loaded_at: str) -> d
     return result
 
 
-@task(name="validate marts", cache_policy=NO_CACHE)
-def validate_marts_task(settings: Settings, warehouse: DbTarget, start: datetime, end: datetime) -> dict:
-    """Plausibility checks on the window's marts rows with the committed GX checkpoint."""
+@task(name="validate run window", cache_policy=NO_CACHE)
+def validate_window_task(settings: Settings, warehouse: DbTarget, start: datetime, end: datetime) -> dict:
+    """GX checkpoint: row-level plausibility of the window's raw rows, aggregate plausibility of its marts rows."""
     return run_checkpoint(settings, warehouse, start, end).to_dict()
+
+
+@task(name="record data quality", cache_policy=NO_CACHE)
+def record_data_quality_task(warehouse: DbTarget, start: datetime, end: datetime, result: dict) -> dict:
+    """Write every GX expectation and dbt data test of this run, and its score, to audit.dq_run_results."""
+    from prefect.runtime import flow_run
+
+    return record_run(warehouse, flow_run.id or str(uuid.uuid4()), start, end, result)
 
 
 @task(name="clean up raw", cache_policy=NO_CACHE)
@@ -98,7 +108,8 @@ def smartgrid_etl_flow(
             logger.warning(warning)
             result["warnings"].append(warning)
         result["dbt"] = dbt_build_task(settings, warehouse, result["load"]["loaded_at"])
-        result["checkpoint"] = validate_marts_task(settings, warehouse, start, end) if enable_validation else None
+        result["checkpoint"] = validate_window_task(settings, warehouse, start, end) if enable_validation else None
+        result["data_quality"] = record_data_quality_task(warehouse, start, end, result)
         result["cleanup"] = (
             cleanup_task(warehouse, datetime.now(UTC).replace(tzinfo=None), settings.retention_days)
             if enable_cleanup

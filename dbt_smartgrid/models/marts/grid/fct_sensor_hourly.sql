@@ -10,7 +10,17 @@
     )
 }}
 
-{#- An incremental run rebuilds every hour that received a raw row since the last run, whole. -#}
+{#- An incremental run rebuilds every hour that received a raw row since the last run, whole.
+
+    Power quality (EN 50160 bands): a voltage reading is outside its band when it leaves nominal ± voltage_band_pct,
+    a frequency reading when it leaves nominal ± frequency_band_pct (bounds inclusive). Changing the nominal
+    values or bands takes a --full-refresh to reach hours already built. -#}
+
+{%- set volts, hertz = var('nominal_voltage_v'), var('nominal_frequency_hz') %}
+{%- set voltage_band = [
+    volts * (100 - var('voltage_band_pct')) / 100, volts * (100 + var('voltage_band_pct')) / 100] %}
+{%- set frequency_band = [
+    hertz * (100 - var('frequency_band_pct')) / 100, hertz * (100 + var('frequency_band_pct')) / 100] %}
 
 with
 
@@ -54,7 +64,15 @@ aggregated_to_sensor_hour as (
         round(avg(value), 6)::numeric(16, 6) as avg_value,
         min(value)::numeric(10, 4) as min_value,
         max(value)::numeric(10, 4) as max_value,
-        round(stddev_samp(value), 6)::numeric(16, 6) as stddev_value
+        round(stddev_samp(value), 6)::numeric(16, 6) as stddev_value,
+
+        ---------- power quality (not in SPEC §4; added after it)
+        round(percentile_cont(0.95) within group (order by value)::numeric, 6)::numeric(16, 6) as p95_value,
+        count(*) filter (
+            where (sensor_type = 'voltage' and value not between {{ voltage_band[0] }} and {{ voltage_band[1] }})
+                or (sensor_type = 'frequency'
+                    and value not between {{ frequency_band[0] }} and {{ frequency_band[1] }})
+        ) as readings_outside_band
 
     from valid_readings_in_changed_hours
 
@@ -62,13 +80,45 @@ aggregated_to_sensor_hour as (
 
 ),
 
-final as (
+with_power_quality as (
 
     select
         *,
-        (select max(loaded_at) from sensor_readings) as loaded_through
+        {{ var('sensor_expected_readings_per_hour') }} as expected_readings,
+        round(100.0 * reading_count / {{ var('sensor_expected_readings_per_hour') }}, 2)::numeric(7, 2)
+            as completeness_pct,
+        case
+            when sensor_type in ('voltage', 'frequency') then readings_outside_band
+        end as count_outside_band
 
     from aggregated_to_sensor_hour
+
+),
+
+final as (
+
+    select
+        sensor_id,
+        sensor_type,
+        hour_start,
+        reading_count,
+        avg_value,
+        min_value,
+        max_value,
+        stddev_value,
+        (select max(loaded_at) from sensor_readings) as loaded_through,
+        expected_readings,
+        completeness_pct,
+        count_outside_band::integer as count_outside_band,
+        p95_value,
+
+        case
+            when count_outside_band > 0 then 'out_of_band'
+            when completeness_pct < {{ var('pq_min_completeness_pct') }} then 'incomplete'
+            else 'ok'
+        end::varchar(16) as pq_flag
+
+    from with_power_quality
 
 )
 

@@ -1,0 +1,58 @@
+{#- Every VEE rule a meter fails, one row per meter, UTC day and rule: the union of the rule models in
+    models/intermediate/vee/. A view, like rejected_readings: always exactly what they hold. -#}
+
+with
+
+gaps as (
+
+    select * from {{ ref('int_meter_vee_gaps') }}
+
+),
+
+spikes as (
+
+    select * from {{ ref('int_meter_vee_spikes') }}
+
+),
+
+flat_lines as (
+
+    select * from {{ ref('int_meter_vee_flat_lines') }}
+
+),
+
+negative_intervals as (
+
+    select * from {{ ref('int_meter_vee_negative_intervals') }}
+
+),
+
+conflicting_duplicates as (
+
+    select * from {{ ref('int_meter_vee_conflicting_duplicates') }}
+
+),
+
+clock_problems as (
+
+    select * from {{ ref('int_meter_vee_clock_problems') }}
+
+),
+
+unioned as (
+
+    select * from gaps
+    union all
+    select * from spikes
+    union all
+    select * from flat_lines
+    union all
+    select * from negative_intervals
+    union all
+    select * from conflicting_duplicates
+    union all
+    select * from clock_problems
+
+)
+
+select * from unioned

@@ -1,0 +1,261 @@
+"""Meter VEE on the real warehouse: the like-day estimate of a 5-hour gap, its replacement when the missing
+readings arrive late, its recomputation when a reference day changes, and local-time days around DST.
+
+Every number is worked out in the comments. Times are UTC unless they say local.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from orchestration.loader import load_raw
+from tests.helpers import build, d, insert_meter_rows, mart_rows, query
+
+pytestmark = pytest.mark.slow
+
+QUARTER = timedelta(minutes=15)
+GAP_DAY = datetime(2026, 3, 10)  # a Tuesday; its like days are the Tuesdays before it
+FIRST_DAY = GAP_DAY - timedelta(days=28)  # 2026-02-10, four Tuesdays back
+END = GAP_DAY + timedelta(days=1)  # the last reading is at 2026-03-11 00:00
+
+# kWh per UTC hour. Every hour uses 1 kWh except hours 10-14, whose shape differs by day:
+PROFILE = {10: 1, 11: 2, 12: 3, 13: 2, 14: 2}  # the ordinary Tuesday shape
+HOURS_10_TO_14 = {
+    FIRST_DAY: {h: 3 * v for h, v in PROFILE.items()},  # 02-10: 3 x the shape (every other hour too)
+    GAP_DAY - timedelta(days=21): {h: 2 * v for h, v in PROFILE.items()},  # 02-17: 2 x the shape
+    GAP_DAY - timedelta(days=14): {10: 5, 11: 1, 12: 1, 13: 1, 14: 2},  # 02-24: another shape
+    GAP_DAY: {10: 1, 11: 2, 12: 6, 13: 3, 14: 3},  # what the gap day really used: 15 kWh
+}
+MULTIPLIER = {FIRST_DAY: 3, GAP_DAY - timedelta(days=21): 2}  # applies to all of that day's hours
+# held back at first: 02-24 20:15 (a 30-minute gap: that Tuesday carries an interpolated hour, so it is not
+# a like day) and the gap day's readings 10:15 .. 14:45 (a 5-hour gap, 10:00 -> 15:00)
+REFERENCE_HOLE = [GAP_DAY - timedelta(days=14) + timedelta(hours=20, minutes=15)]
+GAP_HOLE = [GAP_DAY + timedelta(hours=10) + QUARTER * i for i in range(1, 20)]
+
+
+def kwh_in_hour(t: datetime) -> Decimal:
+    day = t.replace(hour=0, minute=0)
+    if t.hour in PROFILE:
+        return Decimal(HOURS_10_TO_14.get(day, PROFILE)[t.hour])
+    return Decimal(MULTIPLIER.get(day, 1))
+
+
+def register_series() -> list[tuple[datetime, Decimal]]:
+    """Quarter-hour register readings from FIRST_DAY 00:00 to END 00:00, starting at 1000 kWh."""
+    readings, t, register = [], FIRST_DAY, Decimal(1000)
+    while t <= END:
+        readings.append((t, register))
+        register += kwh_in_hour(t) / 4
+        t += QUARTER
+    return readings
+
+
+def meter_row(t: datetime, register: Decimal, arrived: datetime | None = None) -> dict:
+    return {
+        "event_id": f"ld-{t:%Y%m%dT%H%M}",
+        "meter_id": "LD",
+        "customer_id": "C-LD",
+        "reading": register,
+        "timestamp": t,
+        "created_at": arrived or t + timedelta(seconds=10),
+    }
+
+
+def vee_hours(warehouse, day: datetime) -> dict[int, tuple]:
+    rows = query(
+        warehouse,
+        "select extract(hour from hour_start at time zone 'UTC')::int, measured_kwh, interpolated_kwh, "
+        "like_day_kwh, vee_kwh, vee_quality_code, like_day_reference_days "
+        "from marts.fct_meter_consumption_hourly_vee "
+        "where meter_id = 'LD' and hour_start >= %s and hour_start < %s order by 1",
+        (day.replace(tzinfo=UTC), (day + timedelta(days=1)).replace(tzinfo=UTC)),
+    )
+    return {hour: tuple(rest) for hour, *rest in rows}
+
+
+def day_total(warehouse, table: str, column: str, day: datetime) -> Decimal:
+    return query(
+        warehouse,
+        f"select sum({column}) from marts.{table} where meter_id = 'LD' and hour_start >= %s and hour_start < %s",
+        (day.replace(tzinfo=UTC), (day + timedelta(days=1)).replace(tzinfo=UTC)),
+    )[0][0]
+
+
+def whole_mart(warehouse, table: str) -> list[dict]:
+    """Every row, without the pipeline's bookkeeping column."""
+    return sorted(mart_rows(warehouse, table).items())
+
+
+def gap_exceptions(warehouse) -> dict:
+    rows = query(
+        warehouse,
+        "select day, exception_count, observed_value, threshold from audit.meter_vee_exceptions "
+        "where meter_id = 'LD' and reason_code = 'gap'",
+    )
+    return {day: (count, observed, threshold) for day, count, observed, threshold in rows}
+
+
+def test_a_five_hour_gap_is_estimated_from_like_days_and_replaced_by_late_readings(settings, fresh_databases):
+    warehouse, source = fresh_databases
+    series = register_series()
+    registers = dict(series)
+    held_back = set(REFERENCE_HOLE + GAP_HOLE)
+    insert_meter_rows(source, [meter_row(t, r) for t, r in series if t not in held_back])
+    load_raw(warehouse, source, FIRST_DAY, END + timedelta(hours=1))
+    build(settings, warehouse)
+
+    # Across the gap 10:00 -> 15:00 the register rises by what those hours used, 1 + 2 + 6 + 3 + 3 = 15 kWh.
+    # SPEC §4 spreads it linearly, 3 kWh an hour, and calls the hours questionable (10).
+    # Like days: Tuesdays without estimates, nearest first: 03-03 (shape 1,2,3,2,2), 02-24 has an interpolated
+    # hour (skipped), 02-17 (2,4,6,4,4), 02-10 (3,6,9,6,6). Their average 2,4,6,4,4 (sum 20) scaled to 15 kWh:
+    # 15 x 2/20 = 1.5, 15 x 4/20 = 3, 15 x 6/20 = 4.5, 3, 3 (sum 15), code 8.
+    references = "2026-03-03,2026-02-17,2026-02-10"
+    hours = vee_hours(warehouse, GAP_DAY)
+    assert {h: hours[h] for h in range(9, 16)} == {
+        9: (d("1"), d("0"), None, d("1"), 0, None),
+        10: (d("0"), d("0"), d("1.5"), d("1.5"), 8, references),
+        11: (d("0"), d("0"), d("3"), d("3"), 8, references),
+        12: (d("0"), d("0"), d("4.5"), d("4.5"), 8, references),
+        13: (d("0"), d("0"), d("3"), d("3"), 8, references),
+        14: (d("0"), d("0"), d("3"), d("3"), 8, references),
+        15: (d("1"), d("0"), None, d("1"), 0, None),
+    }
+    spec = query(
+        warehouse,
+        "select consumption_kwh, quality_code from marts.fct_meter_consumption_hourly "
+        "where meter_id = 'LD' and hour_start = %s",
+        (datetime(2026, 3, 10, 12, tzinfo=UTC),),
+    )
+    assert spec == [(d("3"), 10)]  # the SPEC mart keeps its linear spread
+    # The day's total equals the register delta: 10 hours before the gap and 9 after at 1 kWh, plus 15 = 34.
+    register_delta = registers[END] - registers[GAP_DAY]
+    assert register_delta == d("34")
+    assert day_total(warehouse, "fct_meter_consumption_hourly_vee", "vee_kwh", GAP_DAY) == register_delta
+    # the gap rule: 96 quarter-hours expected on each full day; the gap day misses 19, 02-24 misses one
+    assert gap_exceptions(warehouse) == {
+        GAP_DAY.date(): (19, d("77"), d("96")),
+        (GAP_DAY - timedelta(days=14)).date(): (1, d("95"), d("96")),
+    }
+
+    # 02-24 20:15 arrives late: that Tuesday becomes a like day and is nearer than 02-17 and 02-10, so the
+    # estimate of the gap day (two weeks later) changes although nothing on the gap day arrived.
+    # Like days 03-03, 02-24, 02-17: hours 10-14 sum to (1+5+2, 2+1+4, 3+1+6, 2+1+4, 2+2+4) = 8, 7, 10, 7, 8
+    # (total 40); 15 kWh x 8/40 = 3, x 7/40 = 2.625, x 10/40 = 3.75, 2.625, 3.
+    arrival = END + timedelta(hours=5)
+    insert_meter_rows(source, [meter_row(t, registers[t], arrived=arrival) for t in REFERENCE_HOLE])
+    load_raw(warehouse, source, END, END + timedelta(hours=6))
+    build(settings, warehouse)
+    references = "2026-03-03,2026-02-24,2026-02-17"
+    hours = vee_hours(warehouse, GAP_DAY)
+    assert {h: (hours[h][2], hours[h][4], hours[h][5]) for h in range(10, 15)} == {
+        10: (d("3"), 8, references),
+        11: (d("2.625"), 8, references),
+        12: (d("3.75"), 8, references),
+        13: (d("2.625"), 8, references),
+        14: (d("3"), 8, references),
+    }
+    assert day_total(warehouse, "fct_meter_consumption_hourly_vee", "vee_kwh", GAP_DAY) == register_delta
+    # the incremental result is what a rebuild from raw gives
+    incremental = whole_mart(warehouse, "fct_meter_consumption_hourly_vee")
+    build(settings, warehouse, "--full-refresh")
+    assert whole_mart(warehouse, "fct_meter_consumption_hourly_vee") == incremental
+
+    # The gap day's missing readings arrive: the estimate is replaced by what was measured, 1, 2, 6, 3, 3.
+    arrival = END + timedelta(hours=8)
+    insert_meter_rows(source, [meter_row(t, registers[t], arrived=arrival) for t in GAP_HOLE])
+    load_raw(warehouse, source, END, END + timedelta(hours=9))
+    build(settings, warehouse)
+    hours = vee_hours(warehouse, GAP_DAY)
+    assert {h: hours[h] for h in range(10, 15)} == {
+        10: (d("1"), d("0"), None, d("1"), 0, None),
+        11: (d("2"), d("0"), None, d("2"), 0, None),
+        12: (d("6"), d("0"), None, d("6"), 0, None),
+        13: (d("3"), d("0"), None, d("3"), 0, None),
+        14: (d("3"), d("0"), None, d("3"), 0, None),
+    }
+    assert day_total(warehouse, "fct_meter_consumption_hourly_vee", "vee_kwh", GAP_DAY) == register_delta
+    assert gap_exceptions(warehouse) == {}  # every quarter-hour is there now
+    incremental = whole_mart(warehouse, "fct_meter_consumption_hourly_vee")
+    build(settings, warehouse, "--full-refresh")
+    assert whole_mart(warehouse, "fct_meter_consumption_hourly_vee") == incremental
+
+
+def test_like_days_are_whole_utc_weeks_whatever_the_session_time_zone(settings, fresh_databases, monkeypatch):
+    """New York springs forward on 2026-03-08, between the gap day and its like days: a week back in New York
+    local time would be 167 hours, not 168, and pick the wrong hours."""
+    warehouse, source = fresh_databases
+    held_back = set(REFERENCE_HOLE + GAP_HOLE)  # as in the first state of the test above
+    insert_meter_rows(source, [meter_row(t, r) for t, r in register_series() if t not in held_back])
+    load_raw(warehouse, source, FIRST_DAY, END + timedelta(hours=1))
+    monkeypatch.setitem(os.environ, "PGTZ", "America/New_York")
+    build(settings, warehouse)
+    hours = vee_hours(warehouse, GAP_DAY)
+    # the same like days and numbers as in UTC above: 1.5, 3, 4.5, 3, 3
+    assert [hours[h][2] for h in range(10, 15)] == [d("1.5"), d("3"), d("4.5"), d("3"), d("3")]
+    assert hours[10][5] == "2026-03-03,2026-02-17,2026-02-10"
+
+
+def quarter_hours(meter: str, start: datetime, end: datetime) -> list[dict]:
+    """Readings every 15 minutes in [start, end), 1 kWh an hour."""
+    rows, t, register = [], start, Decimal(500)
+    while t < end:
+        rows.append(
+            {
+                "event_id": f"{meter}-{t:%Y%m%dT%H%M}",
+                "meter_id": meter,
+                "customer_id": f"C-{meter}",
+                "reading": register,
+                "timestamp": t,
+            }
+        )
+        register += Decimal("0.25")
+        t += QUARTER
+    return rows
+
+
+def local_days(warehouse, meter: str) -> dict:
+    rows = query(
+        warehouse,
+        "select local_date, day_hours, expected_intervals, found_intervals, vee_kwh "
+        "from marts.rpt_meter_daily_local where meter_id = %s",
+        (meter,),
+    )
+    return {day: tuple(rest) for day, *rest in rows}
+
+
+def test_local_days_around_dst_have_92_and_100_quarter_hours(settings, fresh_databases):
+    warehouse, source = fresh_databases
+    # Europe/Berlin: local 2026-03-29 runs from 03-28 23:00 UTC (CET, +1) to 03-29 22:00 UTC (CEST, +2):
+    # 23 hours, 92 quarter-hours. Local 2026-10-25 runs from 10-24 22:00 UTC to 10-25 23:00 UTC: 25 hours, 100.
+    # Local 03-30 is an ordinary day, 03-29 22:00 .. 03-30 22:00 UTC: 96. The meters read every quarter-hour
+    # in UTC and use 1 kWh an hour, so a full local day uses as many kWh as it has hours.
+    insert_meter_rows(source, quarter_hours("SPRING", datetime(2026, 3, 28), datetime(2026, 3, 31)))
+    insert_meter_rows(source, quarter_hours("AUTUMN", datetime(2026, 10, 24), datetime(2026, 10, 27)))
+    # America/New_York falls back on 2026-11-01: 04:00 UTC (EDT, -4) to 11-02 05:00 UTC (EST, -5), 25 hours
+    insert_meter_rows(source, quarter_hours("NEWYORK", datetime(2026, 10, 31), datetime(2026, 11, 4)))
+    load_raw(warehouse, source, datetime(2026, 3, 28), datetime(2026, 11, 5))
+    build(settings, warehouse)
+
+    spring, autumn = local_days(warehouse, "SPRING"), local_days(warehouse, "AUTUMN")
+    assert spring[datetime(2026, 3, 29).date()] == (23, 92, 92, d("23"))
+    assert spring[datetime(2026, 3, 30).date()] == (24, 96, 96, d("24"))
+    assert autumn[datetime(2026, 10, 25).date()] == (25, 100, 100, d("25"))
+    # the pipeline itself stays in UTC: the UTC day 2026-03-29 has its 96 quarter-hours and 24 hours
+    assert query(
+        warehouse,
+        "select count(*), sum(consumption_kwh) from marts.fct_meter_consumption_hourly "
+        "where meter_id = 'SPRING' and (hour_start at time zone 'UTC')::date = '2026-03-29'",
+    ) == [(24, d("24"))]
+    assert query(
+        warehouse, "select count(*) from audit.meter_vee_exceptions where reason_code = 'gap' and day = '2026-03-29'"
+    ) == [(0,)]
+
+    # the same report for a North American utility: only the var changes
+    build(settings, warehouse, "--select", "rpt_meter_daily_local", "--vars", '{"local_time_zone": "America/New_York"}')
+    new_york = local_days(warehouse, "NEWYORK")
+    assert new_york[datetime(2026, 11, 1).date()] == (25, 100, 100, d("25"))
+    assert new_york[datetime(2026, 11, 2).date()] == (24, 96, 96, d("24"))
