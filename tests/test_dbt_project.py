@@ -117,6 +117,7 @@ def test_lineage_runs_from_both_sources_to_the_three_marts_without_orphans(manif
         "run_window_checkpoint": set(MARTS),
         "hourly_etl_deployment": {*MARTS, "rejected_readings"},
         "daily_customer_report": {"fct_customer_consumption_daily"},
+        "meter_vee_review": {"meter_vee_exceptions", "fct_meter_consumption_hourly_vee", "rpt_meter_daily_local"},
     }
     assert all(e.description.strip() and e.owner.name for e in manifest.exposures.values())
 
