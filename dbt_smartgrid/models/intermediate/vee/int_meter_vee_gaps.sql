@@ -46,7 +46,7 @@ meter_days as (
         (spans.first_reading_at at time zone 'UTC')::date::timestamp,
         (spans.last_reading_at at time zone 'UTC')::date::timestamp,
         interval '1 day'
-    ) as days (day)
+    ) as days (day)  -- noqa: RF04
 
 ),
 
@@ -120,7 +120,7 @@ gaps as (
 
     from expected_slots
 
-    cross join lateral (
+    cross join lateral (  -- noqa: ST05
         select
             case
                 when expected_slots.last_slot_at >= expected_slots.first_slot_at

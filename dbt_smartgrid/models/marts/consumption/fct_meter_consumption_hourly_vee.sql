@@ -96,11 +96,17 @@ days_of_long_gaps_touching_them as (
 
 days_to_rebuild as (
 
-    select meter_id, day from days_with_changed_inputs
+    select
+        meter_id,
+        day
+    from days_with_changed_inputs
 
     union
 
-    select meter_id, day from days_of_long_gaps_touching_them
+    select
+        meter_id,
+        day
+    from days_of_long_gaps_touching_them
 
 ),
 
@@ -222,7 +228,12 @@ candidate_day_quality as (
         candidate_days.day,
         count(meter_hours.hour_start) filter (where meter_hours.quality_code = 0) as measured_hours
 
-    from (select distinct meter_id, day from candidate_reference_days) as candidate_days
+    from (
+        select distinct
+            meter_id,
+            day
+        from candidate_reference_days
+    ) as candidate_days
 
     left join meter_hours
         on candidate_days.meter_id = meter_hours.meter_id
