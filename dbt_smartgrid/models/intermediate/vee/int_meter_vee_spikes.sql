@@ -70,14 +70,7 @@ spikes as (
 final as (
 
     select
-        meter_id,
-        day,
-        reason_code::varchar(32) as reason_code,
-        exception_count::integer as exception_count,
-        observed_value::numeric(20, 7) as observed_value,
-        threshold::numeric(20, 7) as threshold,
-        first_at,
-        last_at
+        {{ vee_exception_columns() }}
 
     from spikes
 
