@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from orchestration.database import connected
 from orchestration.settings import DbTarget
+from orchestration.window import hours_in
 
 PROGRESS_TABLE = "audit.backfill_progress"
 
@@ -127,7 +128,7 @@ def run_backfill(
     backfill = backfill_id(start, end, chunk)
     done = set() if restart else finished_chunks(warehouse, backfill)
     summary = BackfillSummary(backfill, len(chunks))
-    hours = lambda c: int((c[1] - c[0]) / timedelta(hours=1))  # noqa: E731
+    hours = lambda chunk: hours_in(*chunk)  # noqa: E731
     progress = progress or Progress(sum(hours(c) for c in chunks))
     hours_done = sum(hours(c) for c in chunks if c[0] in done)
     hours_run = 0

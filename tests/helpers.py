@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from orchestration.database import connected
 from orchestration.dbt_runner import run_dbt
+from orchestration.docs_site import CHROMIUM_FLAGS
 from orchestration.loader import SOURCE_COLUMNS
 from orchestration.simulator import source_ddl
 from tests import reference
@@ -153,18 +154,6 @@ def assert_marts_match_the_contract(warehouse):
         assert actual_daily[key]["meter_count"] == exp["meter_count"], key
         assert reference.close(actual_daily[key]["consumption_kwh"], exp["consumption_kwh"]), key
     return len(actual_sensor), len(actual_meter), len(actual_daily)
-
-
-CHROMIUM_FLAGS = (  # headless on a machine with no network beyond loopback (see the environment notes)
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 
 
 def rendered_page(chromium: str, url: str, wait_for: str, attempts: int = 5) -> str:

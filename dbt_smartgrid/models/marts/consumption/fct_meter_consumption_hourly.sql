@@ -184,19 +184,7 @@ intervals_classified as (
 
 interval_parts_by_hour as (
 
-    select
-        intervals_classified.*,
-        hours.hour_start,
-        greatest(intervals_classified.started_at, hours.hour_start) as part_started_at,
-        least(intervals_classified.ended_at, hours.hour_start + interval '1 hour') as part_ended_at
-
-    from intervals_classified
-
-    cross join lateral generate_series(
-        date_trunc('hour', intervals_classified.started_at, 'UTC'),
-        intervals_classified.ended_at - interval '1 microsecond',
-        interval '1 hour'
-    ) as hours (hour_start)
+    {{ split_by_clock_hour('intervals_classified') }}
 
 ),
 
@@ -220,17 +208,8 @@ parts_with_register as (
     select
         *,
 
-        case
-            when part_started_at = started_at then start_kwh
-            else round(start_kwh + (end_kwh - start_kwh)
-                * extract(epoch from part_started_at - started_at) / duration_seconds, 9)
-        end as register_at_part_start_kwh,
-
-        case
-            when part_ended_at = ended_at then end_kwh
-            else round(start_kwh + (end_kwh - start_kwh)
-                * extract(epoch from part_ended_at - started_at) / duration_seconds, 9)
-        end as register_at_part_end_kwh
+        {{ interpolated_register_kwh('part_started_at') }} as register_at_part_start_kwh,
+        {{ interpolated_register_kwh('part_ended_at') }} as register_at_part_end_kwh
 
     from parts_in_rebuilt_hours
 

@@ -150,41 +150,20 @@ irregular_intervals as (
 
 irregular_parts_by_hour as (
 
-    select
-        irregular_intervals.*,
-        hours.hour_start,
-        greatest(irregular_intervals.started_at, hours.hour_start) as part_started_at,
-        least(irregular_intervals.ended_at, hours.hour_start + interval '1 hour') as part_ended_at
-
-    from irregular_intervals
-
-    cross join lateral generate_series(
-        date_trunc('hour', irregular_intervals.started_at, 'UTC'),
-        irregular_intervals.ended_at - interval '1 microsecond',
-        interval '1 hour'
-    ) as hours (hour_start)
+    {{ split_by_clock_hour('irregular_intervals') }}
 
 ),
 
 irregular_parts_with_linear_energy as (
 
-    {#- the same register interpolation as the SPEC mart, so the parts equal its linear spread exactly -#}
+    {#- the same register interpolation as the SPEC mart (one macro), so the parts equal its linear spread -#}
     select
         *,
 
         case
             when is_negative then 0
-            else
-                case
-                    when part_ended_at = ended_at then end_kwh
-                    else round(start_kwh + (end_kwh - start_kwh)
-                        * extract(epoch from part_ended_at - started_at) / duration_seconds, 9)
-                end
-                - case
-                    when part_started_at = started_at then start_kwh
-                    else round(start_kwh + (end_kwh - start_kwh)
-                        * extract(epoch from part_started_at - started_at) / duration_seconds, 9)
-                end
+            else {{ interpolated_register_kwh('part_ended_at') }}
+                - {{ interpolated_register_kwh('part_started_at') }}
         end as linear_kwh
 
     from irregular_parts_by_hour
