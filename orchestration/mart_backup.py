@@ -19,10 +19,15 @@ ENV = {"SMARTGRID_MART_BACKUP": "1"}
 
 
 def clear(warehouse: DbTarget) -> None:
+    """An empty backup table before the build. Created here, not first by dbt: the marts build in parallel
+    threads, and two concurrent `create table if not exists` of a new table collide in pg_type."""
     with connected(warehouse, application="smartgrid-mart-backup") as conn, conn.cursor() as cur:
-        cur.execute("select to_regclass(%s)", (BACKUP_TABLE,))
-        if cur.fetchone()[0] is not None:
-            cur.execute(f"truncate {BACKUP_TABLE}")
+        cur.execute("create schema if not exists audit")
+        cur.execute(
+            f"create table if not exists {BACKUP_TABLE} "
+            "(mart text not null, row_data jsonb not null, backed_up_at timestamptz not null default now())"
+        )
+        cur.execute(f"truncate {BACKUP_TABLE}")
 
 
 def restore(warehouse: DbTarget, watermarks_before: dict[str, datetime | None]) -> dict[str, int]:
