@@ -31,8 +31,8 @@ demo: $(INSTALLED)  ## simulate the last 24 complete UTC hours and run the flow 
 test: $(INSTALLED)  ## the whole test suite, against a real PostgreSQL
 	$(BIN)/pytest
 
-bench: $(INSTALLED)  ## speed and memory targets (not part of `make test`)
-	$(BIN)/python -m benchmarks.run
+bench: $(INSTALLED)  ## speed and memory at a utility's size, against targets (~30 min; ARGS=--quick: < 2 min)
+	$(BIN)/python -m benchmarks.run $(ARGS)
 
 lint: $(INSTALLED)  ## ruff on the Python, sqlfluff on the dbt SQL (dbt_smartgrid/.sqlfluff); starts the local database
 	$(BIN)/ruff check orchestration tests benchmarks
