@@ -364,14 +364,16 @@ def test_a_failed_dbt_build_leaves_the_marts_as_they_were(settings, three_days, 
 
     warehouse, source = three_days
     assert smartgrid_etl_flow(start_time=START, end_time=START + timedelta(days=1), enable_validation=False)
-    # a bad row in the meter mart (estimated > consumption) for an hour no run touches: the next build's test
-    # on fct_meter_consumption_hourly fails after that mart (and the sensor mart) were already rebuilt, and
+    # a fault in the meter mart: a trigger makes the rows it writes for one hour of the next day bad (estimated >
+    # consumption); that mart's test on the latest load fails after it (and the sensor mart) were rebuilt, and
     # dbt skips the daily mart
+    bad_hour = START + timedelta(days=1, hours=5)
     query(
         warehouse,
-        "insert into marts.fct_meter_consumption_hourly (meter_id, customer_id, hour_start, "
-        "consumption_kwh, estimated_kwh, reading_count, quality_code, loaded_through) values "
-        "('BAD', 'C', '2020-01-01 00:00+00', 1, 2, 0, 9, '2020-01-01 00:00+00'); select 1",
+        "create function marts.corrupt_row() returns trigger language plpgsql as "
+        "$$ begin new.estimated_kwh := new.consumption_kwh + 1; return new; end $$; "
+        "create trigger corrupt_row before insert on marts.fct_meter_consumption_hourly for each row "
+        f"when (new.hour_start = '{bad_hour.isoformat()}+00') execute function marts.corrupt_row(); select 1",
     )
     marts = ("fct_sensor_hourly", "fct_meter_consumption_hourly", "fct_customer_consumption_daily")
     before = {m: mart_rows(warehouse, m) for m in marts}
@@ -385,8 +387,8 @@ def test_a_failed_dbt_build_leaves_the_marts_as_they_were(settings, three_days, 
     assert {m: mart_rows(warehouse, m) for m in marts} == before
     assert scalar(warehouse, "select count(*) from audit.mart_backup") == 0
 
-    # once the bad row is gone, the next run brings every mart up to date
-    query(warehouse, "delete from marts.fct_meter_consumption_hourly where meter_id = 'BAD'; select 1")
+    # once the fault is gone, the next run brings every mart up to date
+    query(warehouse, "drop trigger corrupt_row on marts.fct_meter_consumption_hourly; select 1")
     assert smartgrid_etl_flow(
         start_time=START + timedelta(days=1), end_time=START + timedelta(days=2), enable_validation=False
     )

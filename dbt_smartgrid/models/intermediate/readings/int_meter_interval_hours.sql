@@ -9,6 +9,10 @@
             {'columns': ['meter_id', 'hour_start']},
             {'columns': ['loaded_through']},
         ],
+        post_hook=[
+            "create index if not exists {{ this.identifier }}_irregular_idx on {{ this }} (meter_id, hour_start)
+                where interval_kind = 'long_gap' or is_negative",
+        ],
     )
 }}
 

@@ -135,23 +135,50 @@ irregular_parts as (
 
 ),
 
+gaps_in_rebuilt_hours as (
+
+    select distinct
+        meter_id,
+        ended_at
+
+    from irregular_parts
+
+    where interval_kind = 'long_gap'
+        and not is_negative
+
+),
+
+estimates_of_those_gaps as (
+
+    select estimate.*
+
+    from gaps_in_rebuilt_hours
+
+    -- per gap, so the estimate models are evaluated for these gaps only: `offset 0` keeps the look-up a
+    -- per-gap subquery, which lets PostgreSQL push meter_id and gap_ended_at down into them
+    cross join lateral (
+        select like_day_estimates.*
+        from like_day_estimates
+        where like_day_estimates.meter_id = gaps_in_rebuilt_hours.meter_id
+            and like_day_estimates.gap_ended_at = gaps_in_rebuilt_hours.ended_at
+        offset 0
+    ) as estimate
+
+),
+
 irregular_parts_estimated as (
 
     select
         irregular_parts.*,
-        like_day_estimates.like_day_kwh,
-        like_day_estimates.reference_days
+        estimates_of_those_gaps.like_day_kwh,
+        estimates_of_those_gaps.reference_days
 
     from irregular_parts
 
-    left join like_day_estimates
-        on irregular_parts.meter_id = like_day_estimates.meter_id
-        and irregular_parts.ended_at = like_day_estimates.gap_ended_at
-        and irregular_parts.hour_start = like_day_estimates.hour_start
-        {% if is_incremental() %}
-        -- lets the planner evaluate the estimate models only for gaps that end after the oldest rebuilt hour
-        and like_day_estimates.gap_ended_at > (select min(hour_start) from meter_hours_to_rebuild)
-        {% endif %}
+    left join estimates_of_those_gaps
+        on irregular_parts.meter_id = estimates_of_those_gaps.meter_id
+        and irregular_parts.ended_at = estimates_of_those_gaps.gap_ended_at
+        and irregular_parts.hour_start = estimates_of_those_gaps.hour_start
 
 ),
 
