@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 os.environ.setdefault("POSTGRES_DB", "smartgrid_bench_warehouse")
 os.environ.setdefault("SOURCE_POSTGRES_DB", "smartgrid_bench_source")
 
-from orchestration.database import connected, drop_database, ensure_database, resolve_targets  # noqa: E402
-from orchestration.dbt_runner import run_dbt  # noqa: E402
+from orchestration.db.connection import connected, drop_database, ensure_database, resolve_targets  # noqa: E402
+from orchestration.local.simulator import SimulationConfig, simulate  # noqa: E402
 from orchestration.settings import load_settings  # noqa: E402
-from orchestration.simulator import SimulationConfig, simulate  # noqa: E402
+from orchestration.steps.dbt_runner import run_dbt  # noqa: E402
 
 DAYS = int(os.environ.get("BENCH_DAYS", 7))
 CONFIG = SimulationConfig(
@@ -41,8 +41,8 @@ LOAD_IN_CHILD = """
 import sys, json, resource
 from datetime import datetime
 from orchestration.settings import load_settings
-from orchestration.database import resolve_targets
-from orchestration.loader import load_raw
+from orchestration.db.connection import resolve_targets
+from orchestration.steps.loader import load_raw
 wh, src = resolve_targets(load_settings())
 r = load_raw(wh, src, datetime.fromisoformat(sys.argv[1]), datetime.fromisoformat(sys.argv[2]))
 print(json.dumps({"rows": r.rows_loaded, "seconds": r.seconds,

@@ -6,11 +6,11 @@ import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from orchestration.database import connected
-from orchestration.dbt_runner import run_dbt
-from orchestration.docs_site import CHROMIUM_FLAGS
-from orchestration.loader import SOURCE_COLUMNS
-from orchestration.simulator import source_ddl
+from orchestration.db.connection import connected
+from orchestration.local.docs_site import CHROMIUM_FLAGS
+from orchestration.local.simulator import source_ddl
+from orchestration.steps.dbt_runner import run_dbt
+from orchestration.steps.loader import SOURCE_COLUMNS
 from tests import reference
 
 T0 = datetime(2026, 3, 10)  # a fixed, ordinary UTC day for hand-worked datasets

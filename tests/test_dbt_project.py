@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from orchestration.dbt_runner import dbt_environment
+from orchestration.steps.dbt_runner import dbt_environment
 
 MARTS = {
     # mart: its grain, hand-copied from SPEC §4

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from orchestration.dq_results import record_run, score
+from orchestration.steps.dq_results import record_run, score
 from tests.helpers import query
 
 START, END = datetime(2026, 3, 10, 10), datetime(2026, 3, 10, 11)
@@ -80,7 +80,7 @@ def test_a_run_is_recorded_with_its_score_and_failed_checks(fresh_databases):
 
 
 def test_the_score_weighs_critical_checks_three_times():
-    from orchestration.dq_results import Check
+    from orchestration.steps.dq_results import Check
 
     def check(severity, success):
         return Check("dbt", "x", "y", severity, success, None, None, None)

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orchestration.database import drop_database, ensure_database
-from orchestration.dbt_runner import dbt_environment
-from orchestration.loader import load_raw
+from orchestration.db.connection import drop_database, ensure_database
+from orchestration.steps.dbt_runner import dbt_environment
+from orchestration.steps.loader import load_raw
 from tests.helpers import at, build, create_source_tables, insert_sensor_rows, query
 
 pytestmark = pytest.mark.slow
@@ -135,7 +135,7 @@ def test_compare_lists_exactly_the_rows_a_rounding_change_alters(settings, built
 
 
 def run_sql(target, sql: str) -> None:
-    from orchestration.database import connected
+    from orchestration.db.connection import connected
 
     with connected(target) as conn, conn.cursor() as cur:
         cur.execute(sql)

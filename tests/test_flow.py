@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from orchestration.simulator import SimulationConfig, simulate
+from orchestration.local.simulator import SimulationConfig, simulate
 from tests.helpers import (
     assert_marts_match_the_contract,
     assert_raw_holds_each_source_row_once,

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 import psycopg2
 import pytest
 
-from orchestration import loader
-from orchestration.database import with_retries
-from orchestration.loader import SourceSchemaError, hour_ranges, load_raw
-from orchestration.retention import cleanup_raw
+from orchestration.db.connection import with_retries
 from orchestration.settings import DbTarget
+from orchestration.steps import loader
+from orchestration.steps.loader import SourceSchemaError, hour_ranges, load_raw
+from orchestration.steps.retention import cleanup_raw
 from tests.helpers import at, insert_meter_rows, insert_sensor_rows, query, scalar
 
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from orchestration.loader import load_raw
+from orchestration.steps.loader import load_raw
 from tests.helpers import at, build, d, insert_meter_rows, insert_sensor_rows, mart_rows, query, scalar
 
 pytestmark = pytest.mark.slow

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orchestration.backfill import finished_chunks, parse_chunk, plan_chunks, run_backfill
-from orchestration.database import RunLockTimeout, run_lock
-from orchestration.prefect_api import server_environment
-from orchestration.simulator import SimulationConfig, simulate
+from orchestration.db.connection import RunLockTimeout, run_lock
+from orchestration.flows.backfill import finished_chunks, parse_chunk, plan_chunks, run_backfill
+from orchestration.local.prefect_server import server_environment
+from orchestration.local.simulator import SimulationConfig, simulate
 from tests.helpers import (
     assert_marts_match_the_contract,
     assert_raw_holds_each_source_row_once,
@@ -83,7 +83,7 @@ def prefect_server_with_ui(tmp_path):
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}/api"
-    from orchestration.prefect_api import healthy
+    from orchestration.local.prefect_server import healthy
 
     deadline = time.monotonic() + 180
     while not healthy(url):
@@ -198,7 +198,7 @@ def test_chunks_cover_the_window_exactly():
 @pytest.mark.slow
 def test_an_interrupted_backfill_resumes_without_redoing_chunks_or_losing_rows(settings, three_days, prefect_api):
     from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
-    from orchestration.loader import load_raw
+    from orchestration.steps.loader import load_raw
 
     warehouse, source = three_days
     calls = []
@@ -229,7 +229,7 @@ def test_an_interrupted_backfill_resumes_without_redoing_chunks_or_losing_rows(s
 
 
 def _backfill(end):
-    from orchestration.backfill import backfill_id
+    from orchestration.flows.backfill import backfill_id
 
     return backfill_id(START, end, timedelta(hours=24))
 

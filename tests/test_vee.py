@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from orchestration.loader import load_raw
+from orchestration.steps.loader import load_raw
 from tests.helpers import build, d, insert_meter_rows, mart_rows, query
 
 pytestmark = pytest.mark.slow

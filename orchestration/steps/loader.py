@@ -23,7 +23,7 @@ from importlib.resources import files
 
 from psycopg2.errors import UndefinedTable
 
-from orchestration.database import connected, with_retries
+from orchestration.db.connection import connected, with_retries
 from orchestration.settings import DbTarget
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from orchestration.database import connected
+from orchestration.db.connection import connected
 from orchestration.settings import DbTarget
 
 CRITICAL_WEIGHT = 3

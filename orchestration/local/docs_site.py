@@ -53,9 +53,9 @@ GRAPH_JS = """(() => {
 
 
 def generate() -> int:
-    from orchestration.database import resolve_targets
-    from orchestration.dbt_runner import dbt_environment
+    from orchestration.db.connection import resolve_targets
     from orchestration.settings import load_settings, quiet_environment
+    from orchestration.steps.dbt_runner import dbt_environment
 
     quiet_environment()
     settings = load_settings()
@@ -88,7 +88,7 @@ def free_port() -> int:
 def serve(port: int) -> subprocess.Popen:
     """`dbt docs serve` on 127.0.0.1:port (what `make docs-serve` runs), once it accepts connections."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.dbt_cli", "docs", "serve", "--host", "127.0.0.1"]
+        [sys.executable, "-m", "orchestration.local.dbt_cli", "docs", "serve", "--host", "127.0.0.1"]
         + ["--port", str(port), "--no-browser"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -184,7 +184,7 @@ def main(argv: list[str]) -> int:
         return generate()
     if command == "check":
         return check()
-    print("usage: python -m orchestration.docs_site generate | check")
+    print("usage: python -m orchestration.local.docs_site generate | check")
     return 2
 
 

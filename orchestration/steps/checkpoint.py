@@ -1,6 +1,6 @@
 """Great Expectations: plausibility checks on the raw rows and the marts rows of a run's window.
 
-The suites are defined here, in code; `python -m orchestration.quality` writes them into the file context
+The suites are defined here, in code; `python -m orchestration.steps.checkpoint` writes them into the file context
 in `gx/` (commit the JSON it writes). A run writes its window into `audit.validation_window`; the query
 assets read raw and the marts through it, so one committed checkpoint validates any window (no partitioner
 to round-trip through the file context).
@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from orchestration.database import connected
+from orchestration.db.connection import connected
 from orchestration.settings import DbTarget, Settings
 
 DATA_SOURCE = "smartgrid_warehouse"
@@ -212,7 +212,7 @@ def set_validation_window(warehouse: DbTarget, start: datetime, end: datetime) -
 
 
 def expectation_check(suite_name: str, check) -> dict:
-    """One expectation's result as a row of audit.dq_run_results (see orchestration/dq_results.py)."""
+    """One expectation's result as a row of audit.dq_run_results (see orchestration/steps/dq_results.py)."""
     config = check.expectation_config
     kwargs = {k: v for k, v in config.kwargs.items() if k not in ("batch_id", "result_format") and v is not None}
     column = kwargs.pop("column", None) or (
@@ -291,7 +291,7 @@ def run_checkpoint(settings: Settings, warehouse: DbTarget, start: datetime, end
 
 
 if __name__ == "__main__":
-    from orchestration.database import resolve_targets
+    from orchestration.db.connection import resolve_targets
     from orchestration.settings import load_settings
 
     settings = load_settings()

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from orchestration.database import connected
-from orchestration.loader import SOURCE_COLUMNS, raw_ddl
+from orchestration.db.connection import connected
 from orchestration.settings import DbTarget
+from orchestration.steps.loader import SOURCE_COLUMNS, raw_ddl
 
 log = logging.getLogger(__name__)
 BATCH_ROWS = 10_000  # rows per delete statement: short transactions, short locks

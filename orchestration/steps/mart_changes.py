@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from orchestration.database import connected
+from orchestration.db.connection import connected
 from orchestration.settings import DbTarget
 
 MART_PERIOD = {  # mart -> the column that says which hour (or day) a row is for

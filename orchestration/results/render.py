@@ -62,7 +62,7 @@ def summary_markdown(result: dict) -> str:
 
 
 def data_quality_markdown(dq: dict | None) -> list[str]:
-    """The run's score and every failed check (see orchestration/dq_results.py)."""
+    """The run's score and every failed check (see orchestration/steps/dq_results.py)."""
     if not dq:
         return []
     failed = dq["failed_critical"] + dq["failed_warning"]

@@ -3,7 +3,7 @@
 The dbt templater compiles every model, and `is_incremental()` asks the warehouse whether the model exists,
 so this starts the embedded PostgreSQL when it is configured (like `make dbt`) and creates the warehouse
 database when it is missing (a clean clone: nothing needs to be built or loaded to lint). Configuration:
-dbt_smartgrid/.sqlfluff. Usage: python -m orchestration.sqlfluff_cli lint [paths...] (default: models tests).
+dbt_smartgrid/.sqlfluff. Usage: python -m orchestration.local.lint lint [paths...] (default: models tests).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ DEFAULT_PATHS = ["models", "tests"]
 
 
 def main(argv: list[str]) -> int:
-    from orchestration.database import ensure_database, resolve_targets
-    from orchestration.dbt_runner import dbt_environment
+    from orchestration.db.connection import ensure_database, resolve_targets
     from orchestration.settings import load_settings, quiet_environment
+    from orchestration.steps.dbt_runner import dbt_environment
 
     quiet_environment()
     settings = load_settings()

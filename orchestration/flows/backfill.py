@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from orchestration.database import connected
+from orchestration.db.connection import connected
 from orchestration.settings import DbTarget
 from orchestration.window import hours_in
 

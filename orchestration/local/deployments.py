@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.prefect_api import ensure_prefect_api, stop_process_group
+from orchestration.local.prefect_server import ensure_prefect_api, stop_process_group
 from orchestration.settings import Settings
 
 WORK_POOL = "smartgrid-process"

@@ -7,9 +7,9 @@ import sys
 
 
 def main(argv: list[str]) -> int:
-    from orchestration.database import resolve_targets
-    from orchestration.dbt_runner import dbt_environment
+    from orchestration.db.connection import resolve_targets
     from orchestration.settings import load_settings
+    from orchestration.steps.dbt_runner import dbt_environment
 
     settings = load_settings()
     warehouse, _ = resolve_targets(settings)

@@ -32,7 +32,7 @@ def _say(message: str) -> None:
 
 
 def cmd_db(args, settings: Settings) -> int:
-    from orchestration import database
+    from orchestration.db import connection as database
 
     if args.action == "start":
         if not settings.embedded:
@@ -66,8 +66,8 @@ def _window_arg(value: str, name: str) -> datetime:
 
 
 def cmd_simulate(args, settings: Settings) -> int:
-    from orchestration.database import ensure_database, resolve_targets, with_retries
-    from orchestration.simulator import SimulationConfig, simulate
+    from orchestration.db.connection import ensure_database, resolve_targets, with_retries
+    from orchestration.local.simulator import SimulationConfig, simulate
 
     start, end = _window_arg(args.start, "--start"), _window_arg(args.end, "--end")
     if start >= end:
@@ -93,8 +93,8 @@ def run_flow(
     settings: Settings, start, end, *, validation: bool, cleanup: bool, name: str | None = None
 ) -> tuple[bool, dict]:
     """Run smartgrid_etl_flow against the local (or configured) Prefect API; return (success, result)."""
-    from orchestration.database import ensure_database, resolve_targets, with_retries
-    from orchestration.prefect_api import ensure_prefect_api
+    from orchestration.db.connection import ensure_database, resolve_targets, with_retries
+    from orchestration.local.prefect_server import ensure_prefect_api
 
     warehouse, _ = resolve_targets(settings)
     with_retries(lambda: ensure_database(warehouse), what="connecting to the warehouse")
@@ -167,8 +167,8 @@ def print_summary(result: dict) -> None:
 
 
 def cmd_backfill(args, settings: Settings) -> int:
-    from orchestration.backfill import BackfillError, parse_chunk, run_backfill
-    from orchestration.database import resolve_targets
+    from orchestration.db.connection import resolve_targets
+    from orchestration.flows.backfill import BackfillError, parse_chunk, run_backfill
 
     try:
         start, end = resolve_window(args.start, args.end)
@@ -207,9 +207,9 @@ def cmd_backfill(args, settings: Settings) -> int:
 
 
 def cmd_demo(args, settings: Settings) -> int:
-    from orchestration.database import connected, resolve_targets
-    from orchestration.prefect_api import ui_url
-    from orchestration.quality import set_validation_window
+    from orchestration.db.connection import connected, resolve_targets
+    from orchestration.local.prefect_server import ui_url
+    from orchestration.steps.checkpoint import set_validation_window
 
     end = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
     start = end - timedelta(hours=args.hours)
@@ -249,7 +249,7 @@ where to look next:
 
 
 def cmd_server(args, settings: Settings) -> int:
-    from orchestration import prefect_api
+    from orchestration.local import prefect_server as prefect_api
 
     if args.action == "start":
         url = prefect_api.ensure_prefect_api(settings, progress=_say)
@@ -263,8 +263,8 @@ def cmd_server(args, settings: Settings) -> int:
 
 
 def cmd_serve(args, settings: Settings) -> int:
-    from orchestration import deployment
-    from orchestration.database import ensure_database, resolve_targets, with_retries
+    from orchestration.db.connection import ensure_database, resolve_targets, with_retries
+    from orchestration.local import deployments as deployment
 
     for target in resolve_targets(settings):
         with_retries(lambda t=target: ensure_database(t), what="connecting")
@@ -280,7 +280,9 @@ the hourly deployment is live: every hour at :00 UTC the worker processes the pr
 
 
 def cmd_stop(args, settings: Settings) -> int:
-    from orchestration import database, deployment, prefect_api
+    from orchestration.db import connection as database
+    from orchestration.local import deployments as deployment
+    from orchestration.local import prefect_server as prefect_api
 
     _say("worker stopped" if deployment.stop_worker(settings) else "no worker was running")
     _say("Prefect server stopped" if prefect_api.stop_server(settings) else "no Prefect server was running")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 
-from orchestration.database import connected
+from orchestration.db.connection import connected
 from orchestration.settings import DbTarget
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,5 @@
+"""`smartgrid`: the command line (see app.py)."""
+
+from orchestration.cli.app import main
+
+__all__ = ["main"]
