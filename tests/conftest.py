@@ -44,7 +44,7 @@ def source(targets):
 
 @pytest.fixture
 def fresh_databases(warehouse, source):
-    """Empty warehouse and source databases, with the source tables of SPEC §1."""
+    """Empty warehouse and source databases, with the source tables of docs/data-contract.md §1."""
     for target in (warehouse, source):
         drop_database(target)
         ensure_database(target)

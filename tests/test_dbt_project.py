@@ -12,7 +12,7 @@ import pytest
 from orchestration.steps.dbt_runner import dbt_environment
 
 MARTS = {
-    # mart: its grain, hand-copied from SPEC §4
+    # mart: its grain, hand-copied from docs/data-contract.md §4
     "fct_sensor_hourly": ["sensor_id", "sensor_type", "hour_start"],
     "fct_meter_consumption_hourly": ["meter_id", "hour_start"],
     "fct_customer_consumption_daily": ["customer_id", "day"],

@@ -155,8 +155,8 @@ def test_warnings_are_recorded_and_shown_but_do_not_fail_the_run(settings, simul
     warehouse, source = simulated
     hour = datetime(2026, 5, 2, 10)
     # a meter whose clock is 5 minutes off the quarter-hour grid: 10:05, 10:20, 10:35, 10:50 (all valid per
-    # SPEC §3), so all 4 raw rows of the window are off the grid (warning: at most 1 % may be), and no sensor
-    # reported in this hour (warning: an empty window)
+    # docs/data-contract.md §3), so all 4 raw rows of the window are off the grid (warning: at most 1 % may be),
+    # and no sensor reported in this hour (warning: an empty window)
     insert_meter_rows(
         source,
         [

@@ -1,4 +1,4 @@
-"""The raw load (SPEC §2): exactly once, nothing skipped, values unchanged, all-or-nothing."""
+"""The raw load (docs/data-contract.md §2): exactly once, nothing skipped, values unchanged, all-or-nothing."""
 
 from __future__ import annotations
 

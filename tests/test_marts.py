@@ -1,4 +1,4 @@
-"""The marts on a tiny hand-worked dataset (SPEC §3-§4): every number below is worked out in the comments.
+"""The marts on a tiny hand-worked dataset (docs/data-contract.md §3-§4): every number below is worked out in comments.
 
 All times are on 2026-03-10, UTC.
 """

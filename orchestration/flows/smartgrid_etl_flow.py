@@ -1,4 +1,4 @@
-"""The hourly ELT: load raw -> dbt build -> Great Expectations checkpoint -> optional cleanup (SPEC §5)."""
+"""The hourly ELT: load raw -> dbt build -> GX checkpoint -> optional cleanup (docs/data-contract.md §5)."""
 
 from __future__ import annotations
 

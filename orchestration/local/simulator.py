@@ -4,9 +4,9 @@ Meters report a cumulative energy register every 15 minutes; their load follows 
 an evening peak). Grid sensors report voltage, current, power and frequency every minute. Everything is a
 pure function of (seed, device, time), so simulating overlapping windows twice writes each row once.
 
-Defects (SPEC §3), each at a share of `defect_rate`: late arrivals, duplicates (a new event_id for the same
-reading), NaN, out-of-range values, unknown sensor types and units, negative readings, future timestamps,
-gaps (missing readings) and register resets.
+Defects (docs/data-contract.md §3), each at a share of `defect_rate`: late arrivals, duplicates (a new event_id
+for the same reading), NaN, out-of-range values, unknown sensor types and units, negative readings, future
+timestamps, gaps (missing readings) and register resets.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
--- The warehouse's raw schema (SPEC §2): every source column with its source type, plus load metadata.
+-- The warehouse's raw schema (docs/data-contract.md §2): every source column with its source type, plus load metadata.
 -- event_id is unique, so a source row can be in raw only once however often it is loaded.
 create schema if not exists raw;
 

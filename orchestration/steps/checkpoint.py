@@ -31,7 +31,7 @@ _WINDOW = f"(select window_start from {WINDOW_TABLE})", f"(select window_end fro
 _RAW_WINDOW = (
     f"where \"timestamp\" >= ({_WINDOW[0]} at time zone 'UTC') and \"timestamp\" < ({_WINDOW[1]} at time zone 'UTC')"
 )
-# SPEC §3's physical ranges, the same numbers as the dbt var sensor_ranges
+# docs/data-contract.md §3's physical ranges, the same numbers as the dbt var sensor_ranges
 SENSOR_RANGES = {"voltage": (0, 1000), "current": (0, 10000), "power": (-100000, 100000), "frequency": (40, 70)}
 _IN_RANGE = " ".join(
     f"when '{kind}' then value between {low} and {high}" for kind, (low, high) in SENSOR_RANGES.items()
@@ -84,10 +84,11 @@ def suites() -> dict:
     warn = {"severity": "warning"}
     return {
         "raw_sensor_data": [
-            # SPEC §2: every source row is in raw exactly once
+            # docs/data-contract.md §2: every source row is in raw exactly once
             gxe.ExpectColumnValuesToBeUnique(column="event_id"),
             gxe.ExpectTableRowCountToBeBetween(min_value=1, **warn),  # an empty window: freshness
-            # SPEC §3 rejects these rows one by one; more than 1 % of them means a broken gateway or feed
+            # docs/data-contract.md §3 rejects these rows one by one; more than 1 % of them means a broken
+            # gateway or feed
             gxe.ExpectColumnValuesToBeInSet(
                 column="sensor_type", value_set=["voltage", "current", "power", "frequency"], mostly=0.99, **warn
             ),

@@ -1,4 +1,4 @@
-"""Load the source tables into the warehouse's raw schema, as-is (SPEC §2).
+"""Load the source tables into the warehouse's raw schema, as-is (docs/data-contract.md §2).
 
 How new rows are found: rows commit out of order in the source, so neither `id` nor `created_at` is a safe
 watermark. Instead, for every source hour before the window's end, a fingerprint (row count, sum of ids) is
