@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 os.environ.setdefault("POSTGRES_DB", "smartgrid_bench_warehouse")
 os.environ.setdefault("SOURCE_POSTGRES_DB", "smartgrid_bench_source")
 
-from orchestration.db.connection import connected, drop_database, ensure_database, resolve_targets  # noqa: E402
+from orchestration.db.connection import connected, drop_database, ensure_database  # noqa: E402
+from orchestration.db.targets import resolve_targets  # noqa: E402
 from orchestration.local.simulator import SimulationConfig, simulate  # noqa: E402
 from orchestration.settings import load_settings  # noqa: E402
 from orchestration.steps.dbt_runner import run_dbt  # noqa: E402
@@ -41,7 +42,7 @@ LOAD_IN_CHILD = """
 import sys, json, resource
 from datetime import datetime
 from orchestration.settings import load_settings
-from orchestration.db.connection import resolve_targets
+from orchestration.db.targets import resolve_targets
 from orchestration.steps.loader import load_raw
 wh, src = resolve_targets(load_settings())
 r = load_raw(wh, src, datetime.fromisoformat(sys.argv[1]), datetime.fromisoformat(sys.argv[2]))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orchestration.db.connection import RunLockTimeout, run_lock
+from orchestration.db.lock import RunLockTimeout, run_lock
 from orchestration.flows.backfill import finished_chunks, parse_chunk, plan_chunks, run_backfill
 from orchestration.local.prefect_server import server_environment
 from orchestration.local.simulator import SimulationConfig, simulate

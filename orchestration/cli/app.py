@@ -33,11 +33,13 @@ def _say(message: str) -> None:
 
 def cmd_db(args, settings: Settings) -> int:
     from orchestration.db import connection as database
+    from orchestration.db.targets import resolve_targets
+    from orchestration.local import postgres
 
     if args.action == "start":
         if not settings.embedded:
             _say(f"POSTGRES_HOST is set ({settings.warehouse.host}): using that server, nothing to start")
-        warehouse, source = database.resolve_targets(settings)
+        warehouse, source = resolve_targets(settings)
         for target in (warehouse, source):
             if database.with_retries(lambda t=target: database.ensure_database(t), what="connecting"):
                 _say(f"created database {target.dbname}")
@@ -47,10 +49,10 @@ def cmd_db(args, settings: Settings) -> int:
             _say("POSTGRES_HOST is set: the pipeline does not manage that server")
             return 0
         _say(
-            "embedded PostgreSQL stopped" if database.stop_embedded(settings) else "embedded PostgreSQL was not running"
+            "embedded PostgreSQL stopped" if postgres.stop_embedded(settings) else "embedded PostgreSQL was not running"
         )
     elif args.action == "url":
-        warehouse, source = database.resolve_targets(settings, start=False)
+        warehouse, source = resolve_targets(settings, start=False)
         print((source if args.source else warehouse).libpq_uri())
     return 0
 
@@ -66,7 +68,8 @@ def _window_arg(value: str, name: str) -> datetime:
 
 
 def cmd_simulate(args, settings: Settings) -> int:
-    from orchestration.db.connection import ensure_database, resolve_targets, with_retries
+    from orchestration.db.connection import ensure_database, with_retries
+    from orchestration.db.targets import resolve_targets
     from orchestration.local.simulator import SimulationConfig, simulate
 
     start, end = _window_arg(args.start, "--start"), _window_arg(args.end, "--end")
@@ -93,7 +96,8 @@ def run_flow(
     settings: Settings, start, end, *, validation: bool, cleanup: bool, name: str | None = None
 ) -> tuple[bool, dict]:
     """Run smartgrid_etl_flow against the local (or configured) Prefect API; return (success, result)."""
-    from orchestration.db.connection import ensure_database, resolve_targets, with_retries
+    from orchestration.db.connection import ensure_database, with_retries
+    from orchestration.db.targets import resolve_targets
     from orchestration.local.prefect_server import ensure_prefect_api
 
     warehouse, _ = resolve_targets(settings)
@@ -167,7 +171,7 @@ def print_summary(result: dict) -> None:
 
 
 def cmd_backfill(args, settings: Settings) -> int:
-    from orchestration.db.connection import resolve_targets
+    from orchestration.db.targets import resolve_targets
     from orchestration.flows.backfill import BackfillError, parse_chunk, run_backfill
 
     try:
@@ -207,9 +211,10 @@ def cmd_backfill(args, settings: Settings) -> int:
 
 
 def cmd_demo(args, settings: Settings) -> int:
-    from orchestration.db.connection import connected, resolve_targets
+    from orchestration.db.connection import connected
+    from orchestration.db.targets import resolve_targets
     from orchestration.local.prefect_server import ui_url
-    from orchestration.steps.checkpoint import set_validation_window
+    from orchestration.steps.gx_project import set_validation_window
 
     end = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
     start = end - timedelta(hours=args.hours)
@@ -263,7 +268,8 @@ def cmd_server(args, settings: Settings) -> int:
 
 
 def cmd_serve(args, settings: Settings) -> int:
-    from orchestration.db.connection import ensure_database, resolve_targets, with_retries
+    from orchestration.db.connection import ensure_database, with_retries
+    from orchestration.db.targets import resolve_targets
     from orchestration.local import deployments as deployment
 
     for target in resolve_targets(settings):
@@ -280,15 +286,15 @@ the hourly deployment is live: every hour at :00 UTC the worker processes the pr
 
 
 def cmd_stop(args, settings: Settings) -> int:
-    from orchestration.db import connection as database
     from orchestration.local import deployments as deployment
+    from orchestration.local import postgres
     from orchestration.local import prefect_server as prefect_api
 
     _say("worker stopped" if deployment.stop_worker(settings) else "no worker was running")
     _say("Prefect server stopped" if prefect_api.stop_server(settings) else "no Prefect server was running")
     if settings.embedded:
         _say(
-            "embedded PostgreSQL stopped" if database.stop_embedded(settings) else "embedded PostgreSQL was not running"
+            "embedded PostgreSQL stopped" if postgres.stop_embedded(settings) else "embedded PostgreSQL was not running"
         )
     return 0
 

@@ -9,15 +9,17 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from orchestration.db.connection import resolve_targets, run_lock
+from orchestration.db.lock import run_lock
+from orchestration.db.targets import resolve_targets
 from orchestration.flows.alerts import alert_on_failure
 from orchestration.results.render import summary_markdown
 from orchestration.secrets import with_secret_blocks
 from orchestration.settings import DbTarget, Settings, load_settings
 from orchestration.steps import mart_backup
-from orchestration.steps.checkpoint import CHECKPOINT, run_checkpoint
+from orchestration.steps.checkpoint import run_checkpoint
 from orchestration.steps.dbt_runner import DbtFailure, run_dbt
 from orchestration.steps.dq_results import record_run
+from orchestration.steps.gx_project import CHECKPOINT
 from orchestration.steps.loader import load_raw
 from orchestration.steps.mart_changes import mart_watermarks, rebuilt_since, rejected_by_reason
 from orchestration.steps.retention import cleanup_raw

@@ -7,7 +7,7 @@ import sys
 
 
 def main(argv: list[str]) -> int:
-    from orchestration.db.connection import resolve_targets
+    from orchestration.db.targets import resolve_targets
     from orchestration.settings import load_settings
     from orchestration.steps.dbt_runner import dbt_environment
 

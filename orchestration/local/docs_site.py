@@ -53,7 +53,7 @@ GRAPH_JS = """(() => {
 
 
 def generate() -> int:
-    from orchestration.db.connection import resolve_targets
+    from orchestration.db.targets import resolve_targets
     from orchestration.settings import load_settings, quiet_environment
     from orchestration.steps.dbt_runner import dbt_environment
 

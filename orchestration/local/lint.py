@@ -17,7 +17,8 @@ DEFAULT_PATHS = ["models", "tests"]
 
 
 def main(argv: list[str]) -> int:
-    from orchestration.db.connection import ensure_database, resolve_targets
+    from orchestration.db.connection import ensure_database
+    from orchestration.db.targets import resolve_targets
     from orchestration.settings import load_settings, quiet_environment
     from orchestration.steps.dbt_runner import dbt_environment
 
