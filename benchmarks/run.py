@@ -15,19 +15,16 @@ import sys
 import time
 from datetime import datetime, timedelta
 
-os.environ.setdefault("POSTGRES_DB", "smartgrid_bench_warehouse")
-os.environ.setdefault("SOURCE_POSTGRES_DB", "smartgrid_bench_source")
+from orchestration.db.connection import connected, drop_database, ensure_database
+from orchestration.db.targets import resolve_targets
+from orchestration.local.simulator import SimulationConfig, simulate
+from orchestration.settings import load_settings, subprocess_environment
+from orchestration.steps.dbt_runner import run_dbt
 
-from orchestration.db.connection import connected, drop_database, ensure_database  # noqa: E402
-from orchestration.db.targets import resolve_targets  # noqa: E402
-from orchestration.local.simulator import SimulationConfig, simulate  # noqa: E402
-from orchestration.settings import load_settings  # noqa: E402
-from orchestration.steps.dbt_runner import run_dbt  # noqa: E402
-
-DAYS = int(os.environ.get("BENCH_DAYS", 7))
-CONFIG = SimulationConfig(
-    meters=int(os.environ.get("BENCH_METERS", 200)), sensors=int(os.environ.get("BENCH_SENSORS", 10)), seed=11
-)
+BENCH_DATABASES = {"POSTGRES_DB": "smartgrid_bench_warehouse", "SOURCE_POSTGRES_DB": "smartgrid_bench_source"}
+SETTINGS = load_settings(defaults=BENCH_DATABASES)  # POSTGRES_DB / SOURCE_POSTGRES_DB in the environment win
+DAYS = SETTINGS.bench_days
+CONFIG = SimulationConfig(meters=SETTINGS.bench_meters, sensors=SETTINGS.bench_sensors, seed=11)
 END = datetime(2026, 6, 1)
 START = END - timedelta(days=DAYS)
 
@@ -51,6 +48,11 @@ print(json.dumps({"rows": r.rows_loaded, "seconds": r.seconds,
 """
 
 
+def bench_databases(settings) -> dict[str, str]:
+    """The benchmark's databases, for the child process that loads (it reads its settings anew)."""
+    return {"POSTGRES_DB": settings.postgres_db, "SOURCE_POSTGRES_DB": settings.source_postgres_db}
+
+
 def load_in_child(start: datetime, end: datetime) -> dict:
     """Run one load in its own process, so its peak memory is its own."""
     import json
@@ -60,12 +62,13 @@ def load_in_child(start: datetime, end: datetime) -> dict:
         capture_output=True,
         text=True,
         check=True,
+        env=subprocess_environment(bench_databases(SETTINGS)),
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> int:
-    settings = load_settings()
+    settings = SETTINGS
     warehouse, source = resolve_targets(settings)
     for target in (warehouse, source):
         drop_database(target)

@@ -127,7 +127,7 @@ def test_a_scheduled_deployment_run_processes_the_hour_before_its_scheduled_star
         flow_run = run_deployment("smartgrid-etl-flow/hourly", scheduled_time=scheduled, timeout=0)
         worker = subprocess.run(
             [prefect, "worker", "start", "--pool", "smartgrid-process", "--run-once"],
-            env=env,
+            env={**env, "SMARTGRID_REPO_ROOT": str(REPO)},  # where the deployments' pull step finds the clone
             cwd=REPO,
             capture_output=True,
             text=True,
@@ -325,11 +325,12 @@ def test_passwords_come_from_a_secret_block_and_never_reach_logs_or_disk(
 
     from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
     from orchestration.secrets import with_secret_blocks
+    from orchestration.settings import load_settings
 
     secret = "s3cret-Wh-7f1c9e"  # the embedded server trusts local connections, so any password works
     Secret(value=secret).save("smartgrid-warehouse-password", overwrite=True)
     monkeypatch.setenv("POSTGRES_PASSWORD_BLOCK", "smartgrid-warehouse-password")
-    resolved = with_secret_blocks(settings)
+    resolved = with_secret_blocks(load_settings())  # the block's name is read from the environment
     assert resolved.warehouse.password == secret and resolved.source.password == secret
 
     state = smartgrid_etl_flow(start_time=START, end_time=START + timedelta(hours=2), return_state=True)

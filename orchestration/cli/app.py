@@ -98,17 +98,18 @@ def run_flow(
     """Run smartgrid_etl_flow against the local (or configured) Prefect API; return (success, result)."""
     from orchestration.db.connection import ensure_database, with_retries
     from orchestration.db.targets import resolve_targets
-    from orchestration.local.prefect_server import ensure_prefect_api
+    from orchestration.local.prefect_server import ensure_prefect_api, using_api
 
     warehouse, _ = resolve_targets(settings)
     with_retries(lambda: ensure_database(warehouse), what="connecting to the warehouse")
-    ensure_prefect_api(settings, progress=_say)
+    url = ensure_prefect_api(settings, progress=_say)
     from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
 
     flow = smartgrid_etl_flow.with_options(flow_run_name=name) if name else smartgrid_etl_flow
-    state = flow(
-        start_time=start, end_time=end, enable_validation=validation, enable_cleanup=cleanup, return_state=True
-    )
+    with using_api(settings, url):
+        state = flow(
+            start_time=start, end_time=end, enable_validation=validation, enable_cleanup=cleanup, return_state=True
+        )
     if state.is_completed():
         return True, state.result()
     error = state.result(raise_on_failure=False)
@@ -213,7 +214,7 @@ def cmd_backfill(args, settings: Settings) -> int:
 def cmd_demo(args, settings: Settings) -> int:
     from orchestration.db.connection import connected
     from orchestration.db.targets import resolve_targets
-    from orchestration.local.prefect_server import ui_url
+    from orchestration.local.prefect_server import api_url
     from orchestration.steps.gx_project import set_validation_window
 
     end = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
@@ -234,7 +235,7 @@ def cmd_demo(args, settings: Settings) -> int:
     warehouse, _ = resolve_targets(settings)
     with connected(warehouse) as conn, conn.cursor() as cur:
         print("\nrows in the window:")
-        for relation, rows in set_validation_window(warehouse, start, end).items():
+        for relation, rows in set_validation_window(settings, warehouse, start, end).items():
             name = relation.replace("raw_", "raw.", 1) if relation.startswith("raw_") else f"marts.{relation}"
             print(f"  {name:<40} {rows:>6}")
         cur.execute("select reason_code, count(*) from audit.rejected_readings group by 1 order by 2 desc")
@@ -242,7 +243,7 @@ def cmd_demo(args, settings: Settings) -> int:
     docs = (result.get("checkpoint") or {}).get("data_docs")
     print(f"""
 where to look next:
-  Prefect UI (flow runs, one task per dbt node, the run's summary artifact): {ui_url()}
+  Prefect UI (flow runs, one task per dbt node, the run's summary artifact): {api_url(settings).removesuffix('/api')}
   dbt docs and lineage:  make docs-serve   (or: make dbt ARGS="docs generate" && make dbt ARGS="docs serve")
   Great Expectations results: {docs or "gx/uncommitted/data_docs/local_site/index.html"}
   the data itself:       psql "$(.venv/bin/smartgrid db url)"   then  select * from marts.fct_meter_consumption_hourly;

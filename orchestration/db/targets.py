@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from orchestration.local.postgres import EMBEDDED_PORT, embedded_socket_dir, start_embedded
-from orchestration.settings import DbTarget, ServerConfig, Settings
-
-
-def _target(config: ServerConfig, socket_dir: str | None) -> DbTarget:
-    if config.host is None:
-        assert socket_dir is not None
-        return DbTarget(socket_dir, EMBEDDED_PORT, config.dbname, config.user, config.password)
-    return DbTarget(config.host, config.port, config.dbname, config.user, config.password)
+from orchestration.settings import DbTarget, Settings
 
 
 def resolve_targets(settings: Settings, *, start: bool = True) -> tuple[DbTarget, DbTarget]:
@@ -20,4 +15,8 @@ def resolve_targets(settings: Settings, *, start: bool = True) -> tuple[DbTarget
         socket_dir = start_embedded(settings) if start else embedded_socket_dir(settings)
         if socket_dir is None:
             raise ConnectionError("the embedded PostgreSQL is not running: start it with `smartgrid db start`")
-    return _target(settings.warehouse, socket_dir), _target(settings.source, socket_dir)
+
+    def resolved(target: DbTarget) -> DbTarget:
+        return target if target.host is not None else replace(target, host=socket_dir, port=EMBEDDED_PORT)
+
+    return resolved(settings.warehouse), resolved(settings.source)

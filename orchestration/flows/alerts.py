@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import time
 import urllib.request
 
+from orchestration.settings import load_settings
+
 log = logging.getLogger(__name__)
-WEBHOOK_ENV = "SMARTGRID_ALERT_WEBHOOK_URL"
 
 
 def post_json(url: str, payload: dict, *, attempts: int = 3, timeout: float = 10) -> bool:
@@ -33,9 +33,10 @@ def post_json(url: str, payload: dict, *, attempts: int = 3, timeout: float = 10
 
 def alert_on_failure(flow, flow_run, state) -> None:
     """Prefect on_failure / on_crashed hook."""
-    url = os.environ.get(WEBHOOK_ENV)
-    if not url:
+    webhook = load_settings().alert_webhook_url
+    if webhook is None:
         return
+    url = webhook.get_secret_value()
     parameters = {k: v for k, v in (flow_run.parameters or {}).items() if k in ("start_time", "end_time")}
     message = (state.message or "").strip()
     payload = {

@@ -15,7 +15,7 @@ from orchestration.flows.alerts import alert_on_failure
 from orchestration.results.render import summary_markdown
 from orchestration.secrets import with_secret_blocks
 from orchestration.settings import DbTarget, Settings, load_settings
-from orchestration.steps import mart_backup
+from orchestration.steps import dbt_project, mart_backup
 from orchestration.steps.checkpoint import run_checkpoint
 from orchestration.steps.dbt_runner import DbtFailure, run_dbt
 from orchestration.steps.dq_results import record_run
@@ -43,7 +43,8 @@ def load_raw_task(warehouse: DbTarget, source: DbTarget, start: datetime, end: d
 @task(name="dbt build", cache_policy=NO_CACHE)
 def dbt_build_task(settings: Settings, warehouse: DbTarget, loaded_at: str) -> dict:
     """Build the `hourly` selector: the hours whose inputs changed, each dbt node as a task. Never retried blindly."""
-    before = mart_watermarks(warehouse)
+    marts = dbt_project.marts(settings)  # from the dbt manifest: a new mart is backed up and restored too
+    before = mart_watermarks(warehouse, marts)
     mart_backup.clear(warehouse)
     try:
         result = run_dbt(settings, warehouse, "build", "--selector", "hourly", extra_env=mart_backup.ENV).to_dict()
@@ -51,7 +52,7 @@ def dbt_build_task(settings: Settings, warehouse: DbTarget, loaded_at: str) -> d
         restored = mart_backup.restore(warehouse, before)
         get_run_logger().error("dbt build failed: the marts were put back as they were (%s rows restored)", restored)
         raise
-    result["rebuilt"] = rebuilt_since(warehouse, before)
+    result["rebuilt"] = rebuilt_since(warehouse, marts, before)
     result["rejected_in_this_load"] = rejected_by_reason(warehouse, datetime.fromisoformat(loaded_at))
     return result
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -54,13 +53,11 @@ GRAPH_JS = """(() => {
 
 def generate() -> int:
     from orchestration.db.targets import resolve_targets
-    from orchestration.settings import load_settings, quiet_environment
+    from orchestration.settings import library_environment, load_settings
     from orchestration.steps.dbt_runner import dbt_environment
 
-    quiet_environment()
     settings = load_settings()
     warehouse, _ = resolve_targets(settings)
-    os.environ.update(dbt_environment(settings, warehouse))
     args = ["docs", "generate", "--static"]
     try:
         import psycopg2
@@ -72,7 +69,8 @@ def generate() -> int:
         args += ["--no-compile", "--empty-catalog"]
     from dbt.cli.main import dbtRunner
 
-    result = dbtRunner().invoke([*args, "--project-dir", str(settings.dbt_project_dir)])
+    with library_environment(dbt_environment(settings, warehouse)):
+        result = dbtRunner().invoke([*args, "--project-dir", str(settings.dbt_project_dir)])
     target = settings.dbt_project_dir / "target"
     if result.success:
         print(f"docs: {target / 'index.html'} (make docs-serve) and {target / 'static_index.html'} (no server)")

@@ -8,7 +8,6 @@ dbt_smartgrid/.sqlfluff. Usage: python -m orchestration.local.lint lint [paths..
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,14 +18,13 @@ DEFAULT_PATHS = ["models", "tests"]
 def main(argv: list[str]) -> int:
     from orchestration.db.connection import ensure_database
     from orchestration.db.targets import resolve_targets
-    from orchestration.settings import load_settings, quiet_environment
+    from orchestration.settings import load_settings, subprocess_environment
     from orchestration.steps.dbt_runner import dbt_environment
 
-    quiet_environment()
     settings = load_settings()
     warehouse, _ = resolve_targets(settings)
     ensure_database(warehouse)
-    env = {**os.environ, **dbt_environment(settings, warehouse)}
+    env = subprocess_environment(dbt_environment(settings, warehouse))
     command, *rest = argv or ["lint"]
     paths = [] if any(not arg.startswith("-") for arg in rest) else DEFAULT_PATHS
     sqlfluff = Path(sys.executable).with_name("sqlfluff")

@@ -1,32 +1,34 @@
-"""A local Prefect server for the CLI: started once, reused by every later command.
+"""The local Prefect server the CLI uses when PREFECT_API_URL is unset: Prefect's own background server.
 
 Prefect's temporary (ephemeral) server takes 20-30 s to start on a small machine and its default startup
-timeout is 20 s, so the CLI never relies on it: with PREFECT_API_URL unset it starts `prefect server` in the
-background (state under $SMARTGRID_HOME/prefect), waits for it to be healthy, and leaves it running so the
-UI keeps the run history.
+timeout is 20 s, so the CLI never relies on it: it runs `prefect server start --background` (state under
+$SMARTGRID_HOME/prefect), waits with `prefect server status --wait`, and leaves it running so the UI keeps
+the run history; `prefect server stop` stops it. A Prefect profile in that home points the plain `prefect`
+CLI at it (`export PREFECT_HOME=.smartgrid/prefect`, docs/operations.md).
 """
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
-import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from orchestration.settings import Settings
+from orchestration.settings import Settings, subprocess_environment
 
 STARTUP_TIMEOUT_SECONDS = 180
+PROFILE = "smartgrid"
 
 
-def api_url(settings: Settings) -> str:
+def local_api_url(settings: Settings) -> str:
     return f"http://127.0.0.1:{settings.prefect_port}/api"
 
 
-def ui_url() -> str:
-    return os.environ.get("PREFECT_API_URL", "").removesuffix("/api") or "(no Prefect server)"
+def api_url(settings: Settings) -> str:
+    """The Prefect API the CLI talks to: PREFECT_API_URL when set, else the local server."""
+    return settings.prefect_api_url or local_api_url(settings)
 
 
 def healthy(url: str) -> bool:
@@ -35,24 +37,6 @@ def healthy(url: str) -> bool:
             return response.status == 200
     except OSError:
         return False
-
-
-def use_local_home(settings: Settings) -> None:
-    """Keep Prefect's profile, database and results under $SMARTGRID_HOME, not in ~/.prefect."""
-    settings.prefect_home.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home))
-
-
-def ensure_prefect_api(settings: Settings, *, progress=print) -> str:
-    """Return the Prefect API URL to use, starting the local server when none is configured."""
-    if os.environ.get("PREFECT_API_URL"):
-        return os.environ["PREFECT_API_URL"]
-    use_local_home(settings)
-    url = api_url(settings)
-    if not healthy(url):
-        _start_server(settings, url, progress)
-    os.environ["PREFECT_API_URL"] = url
-    return url
 
 
 def server_environment(home: Path, port: int) -> dict[str, str]:
@@ -67,53 +51,80 @@ def server_environment(home: Path, port: int) -> dict[str, str]:
     }
 
 
-def _pid_file(settings: Settings) -> Path:
-    return settings.prefect_home / "server.pid"
-
-
-def _start_server(settings: Settings, url: str, progress) -> None:
-    log_path = settings.prefect_home / "server.log"
-    progress(f"starting the local Prefect server on {url.removesuffix('/api')} (about 30 s the first time)")
-    env = {**os.environ, **server_environment(settings.prefect_home, settings.prefect_port)}
+def prefect(settings: Settings, *args: str, api: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the `prefect` CLI with this project's PREFECT_HOME (and `api` as PREFECT_API_URL, if given)."""
+    env = subprocess_environment(server_environment(settings.prefect_home, settings.prefect_port))
     env.pop("PREFECT_API_URL", None)
-    prefect = Path(sys.executable).with_name("prefect")
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(settings.prefect_port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            start_new_session=True,
-        )
-    _pid_file(settings).write_text(str(process.pid))
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if healthy(url):
-            return
-        if process.poll() is not None:
-            tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
+    if api:
+        env["PREFECT_API_URL"] = api
+    executable = Path(sys.executable).with_name("prefect")
+    done = subprocess.run(
+        [str(executable), "--no-prompt", *args],
+        cwd=settings.repo_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    if check and done.returncode != 0:
+        lines = (done.stdout + done.stderr).strip().splitlines() or ["no output"]
+        raise RuntimeError(f"prefect {' '.join(args[:2])} failed: {lines[-1].strip()}")
+    return done
+
+
+def ensure_prefect_api(settings: Settings, *, progress=print) -> str:
+    """Return the Prefect API URL to use, starting the local server when none is configured."""
+    if settings.prefect_api_url:
+        return settings.prefect_api_url
+    url = local_api_url(settings)
+    if not healthy(url):
+        settings.prefect_home.mkdir(parents=True, exist_ok=True)
+        progress(f"starting the local Prefect server on {url.removesuffix('/api')} (about 30 s the first time)")
+        if not process_alive(settings.prefect_home / "server.pid"):
+            prefect(settings, "server", "stop", check=False)  # removes the pid file of a server that died
+        started = prefect(settings, "server", "start", "--background", "--host", "127.0.0.1",
+                          "--port", str(settings.prefect_port), check=False)  # fmt: skip
+        if started.returncode != 0:
+            detail = (started.stdout + started.stderr).strip().splitlines()[-1:]
             raise RuntimeError(
-                f"the Prefect server exited (is port {settings.prefect_port} in use? set SMARTGRID_PREFECT_PORT): "
-                + " | ".join(tail)
+                f"the Prefect server did not start (is port {settings.prefect_port} in use? set "
+                f"SMARTGRID_PREFECT_PORT): {' '.join(detail)}"
             )
-        time.sleep(1)
-    raise RuntimeError(f"the Prefect server did not answer within {STARTUP_TIMEOUT_SECONDS} s; see {log_path}")
+        prefect(settings, "server", "status", "--wait", "--timeout", str(STARTUP_TIMEOUT_SECONDS), api=url)
+    write_profile(settings, url)
+    return url
+
+
+def write_profile(settings: Settings, url: str) -> Path:
+    """A Prefect profile under the project's PREFECT_HOME, active, pointing at `url`: with
+    PREFECT_HOME=.smartgrid/prefect the plain `prefect` CLI reaches the local server. Written by hand: it is
+    three lines of the TOML Prefect documents, and `prefect profile create/use` + `config set` take 10 s."""
+    path = settings.prefect_home / "profiles.toml"
+    path.write_text(f'active = "{PROFILE}"\n\n[profiles.{PROFILE}]\nPREFECT_API_URL = "{url}"\n')
+    return path
+
+
+@contextmanager
+def using_api(settings: Settings, url: str) -> Iterator[None]:
+    """Prefect calls in this process (flows, clients, prefect-dbt) go to `url`, with results under the
+    project's PREFECT_HOME: Prefect's own settings context, so the process environment stays as it is."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_HOME: settings.prefect_home}):
+        yield
 
 
 def stop_server(settings: Settings) -> bool:
-    """Stop the server `ensure_prefect_api` started; return False when none was running."""
-    return stop_process_group(_pid_file(settings))
+    """Stop the local server (`prefect server stop`); return False when none was running."""
+    return "Server stopped" in prefect(settings, "server", "stop", check=False).stdout
 
 
-def stop_process_group(pid_file: Path) -> bool:
-    """SIGTERM the process group recorded in `pid_file` (a background server or worker); False if none ran."""
-    if not pid_file.exists():
-        return False
-    pid = int(pid_file.read_text())
-    pid_file.unlink()
+def process_alive(pid_file: Path) -> bool:
+    """Whether the process recorded in `pid_file` runs (False without the file)."""
+    import os
+
     try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
+        os.kill(int(pid_file.read_text()), 0)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
         return False
     return True

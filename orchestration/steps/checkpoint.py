@@ -6,13 +6,12 @@ run) or `warning` (recorded in audit.dq_run_results and shown; the run goes on).
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from orchestration.settings import DbTarget, Settings
-from orchestration.steps.gx_project import CHECKPOINT, CONNECTION_ENV, set_validation_window
+from orchestration.steps.gx_project import CHECKPOINT, gx_context, set_validation_window
 
 
 @dataclass
@@ -83,12 +82,10 @@ def _exception_message(info) -> str | None:
 def run_checkpoint(settings: Settings, warehouse: DbTarget, start: datetime, end: datetime) -> CheckpointOutcome:
     """Validate the raw and marts rows of [start, end) with the committed checkpoint."""
     started = time.monotonic()
-    rows = set_validation_window(warehouse, start, end)
-    os.environ[CONNECTION_ENV] = warehouse.sqlalchemy_url()
-    import great_expectations as gx
+    rows = set_validation_window(settings, warehouse, start, end)
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    context = gx.get_context(mode="file", project_root_dir=str(settings.gx_root))
+    context = gx_context(settings, warehouse)
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     result = context.checkpoints.get(CHECKPOINT).run()
     totals = {"evaluated_expectations": 0, "successful_expectations": 0, "unsuccessful_expectations": 0}

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from orchestration.settings import DbTarget, Settings
+from orchestration.settings import DbTarget, Settings, library_environment
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 
@@ -64,17 +63,16 @@ def run_dbt(
     With `prefect`, through prefect-dbt's PrefectDbtRunner (every dbt node shows up as a Prefect task;
     needs a Prefect API); otherwise with dbt's own dbtRunner. Raises DbtFailure when anything failed.
     """
-    os.environ.update(dbt_environment(settings, warehouse))
-    saved = {key: os.environ.get(key) for key in extra_env or {}}
-    os.environ.update(extra_env or {})
-    try:
+    with library_environment({**dbt_environment(settings, warehouse), **(extra_env or {})}):
         return _invoke(settings, args, prefect)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+
+
+def parse_project(settings: Settings) -> None:
+    """`dbt parse`: (re)writes target/manifest.json from the project files; never connects to a database."""
+    warehouse = settings.warehouse
+    if warehouse.host is None:  # the embedded server: parse needs a host in the profile, not a server
+        warehouse = replace(warehouse, host="localhost")
+    run_dbt(settings, warehouse, "parse", "--quiet", prefect=False)
 
 
 def _invoke(settings: Settings, args: tuple[str, ...], prefect: bool) -> DbtOutcome:

@@ -14,14 +14,15 @@ goes on). Import time: great_expectations takes ~8 s, so it is imported only ins
 from __future__ import annotations
 
 import contextlib
-import os
 from datetime import datetime
 
 from orchestration.db.connection import connected
 from orchestration.settings import DbTarget, Settings
+from orchestration.steps import dbt_project
+from orchestration.steps.dbt_project import project_vars
 
 DATA_SOURCE = "smartgrid_warehouse"
-CONNECTION_ENV = "SMARTGRID_WAREHOUSE_URL"  # set at run time; the password never reaches gx/
+CONNECTION_ENV = "SMARTGRID_WAREHOUSE_URL"  # a config variable given to GX in memory; the password never reaches gx/
 CHECKPOINT = "run_window"
 WINDOW_TABLE = "audit.validation_window"
 
@@ -29,49 +30,44 @@ _WINDOW = f"(select window_start from {WINDOW_TABLE})", f"(select window_end fro
 _RAW_WINDOW = (
     f"where \"timestamp\" >= ({_WINDOW[0]} at time zone 'UTC') and \"timestamp\" < ({_WINDOW[1]} at time zone 'UTC')"
 )
-# docs/data-contract.md §3's physical ranges, the same numbers as the dbt var sensor_ranges
-SENSOR_RANGES = {"voltage": (0, 1000), "current": (0, 10000), "power": (-100000, 100000), "frequency": (40, 70)}
-_IN_RANGE = " ".join(
-    f"when '{kind}' then value between {low} and {high}" for kind, (low, high) in SENSOR_RANGES.items()
-)
-WINDOW_QUERIES = {
-    # raw rows measured in the window, with the few derived columns the row-level expectations need
-    "raw_sensor_data": (
-        "select event_id, sensor_id, sensor_type, "
-        "value = 'NaN' as is_nan, "
-        f"case when value = 'NaN' then null else case sensor_type {_IN_RANGE} end end as is_in_physical_range, "
-        'extract(epoch from "timestamp" - created_at) as seconds_ahead_of_arrival '
-        f"from raw.sensor_data {_RAW_WINDOW}"
-    ),
-    "raw_meter_readings": (
-        "select event_id, meter_id, "
-        "reading = 'NaN' as is_nan, "
-        "case when reading = 'NaN' then null else reading end as reading, "
-        "lower(coalesce(unit, 'kWh')) as unit_normalized, "
-        'extract(epoch from "timestamp" - created_at) as seconds_ahead_of_arrival, '
-        'mod(extract(epoch from "timestamp")::numeric, 900) as seconds_off_quarter_hour '
-        f"from raw.meter_readings {_RAW_WINDOW}"
-    ),
-    "fct_sensor_hourly": (
-        f"select * from marts.fct_sensor_hourly where hour_start >= {_WINDOW[0]} and hour_start < {_WINDOW[1]}"
-    ),
-    "fct_meter_consumption_hourly": (
-        "select * from marts.fct_meter_consumption_hourly "
-        f"where hour_start >= {_WINDOW[0]} and hour_start < {_WINDOW[1]}"
-    ),
-    "fct_meter_consumption_hourly_vee": (
-        "select * from marts.fct_meter_consumption_hourly_vee "
-        f"where hour_start >= {_WINDOW[0]} and hour_start < {_WINDOW[1]}"
-    ),
-    "fct_customer_consumption_daily": (
-        "select * from marts.fct_customer_consumption_daily "
-        f"where day >= ({_WINDOW[0]} at time zone 'UTC')::date "
-        f"and day <= (({_WINDOW[1]} - interval '1 microsecond') at time zone 'UTC')::date"
-    ),
-}
+
+def window_queries(settings: Settings) -> dict[str, str]:
+    """One query per checked relation: the window's raw rows (with the few derived columns the row-level
+    expectations need) and the window's rows of every mart the dbt manifest lists (steps/dbt_project.py)."""
+    ranges = project_vars(settings)["sensor_ranges"]  # docs/data-contract.md §3's physical ranges
+    in_range = " ".join(f"when '{kind}' then value between {low} and {high}" for kind, (low, high) in ranges.items())
+    queries = {
+        "raw_sensor_data": (
+            "select event_id, sensor_id, sensor_type, "
+            "value = 'NaN' as is_nan, "
+            f"case when value = 'NaN' then null else case sensor_type {in_range} end end as is_in_physical_range, "
+            'extract(epoch from "timestamp" - created_at) as seconds_ahead_of_arrival '
+            f"from raw.sensor_data {_RAW_WINDOW}"
+        ),
+        "raw_meter_readings": (
+            "select event_id, meter_id, "
+            "reading = 'NaN' as is_nan, "
+            "case when reading = 'NaN' then null else reading end as reading, "
+            "lower(coalesce(unit, 'kWh')) as unit_normalized, "
+            'extract(epoch from "timestamp" - created_at) as seconds_ahead_of_arrival, '
+            'mod(extract(epoch from "timestamp")::numeric, 900) as seconds_off_quarter_hour '
+            f"from raw.meter_readings {_RAW_WINDOW}"
+        ),
+    }
+    by_period = sorted(dbt_project.marts(settings).items(), key=lambda item: (item[1] == "day", item[0]))
+    for mart, period in by_period:
+        if period == "day":
+            queries[mart] = (
+                f"select * from marts.{mart} "
+                f"where day >= ({_WINDOW[0]} at time zone 'UTC')::date "
+                f"and day <= (({_WINDOW[1]} - interval '1 microsecond') at time zone 'UTC')::date"
+            )
+        else:
+            queries[mart] = f"select * from marts.{mart} where hour_start >= {_WINDOW[0]} and hour_start < {_WINDOW[1]}"
+    return queries
 
 
-def suites() -> dict:
+def suites(settings: Settings) -> dict:
     """Expectations per window query: row plausibility in raw, aggregate plausibility in the marts.
 
     Severity: critical (the default) fails the run; warning is recorded in audit.dq_run_results and shown
@@ -80,6 +76,7 @@ def suites() -> dict:
     import great_expectations.expectations as gxe
 
     warn = {"severity": "warning"}
+    clock = project_vars(settings)["future_tolerance_minutes"] * 60  # seconds a clock may run ahead
     return {
         "raw_sensor_data": [
             # docs/data-contract.md §2: every source row is in raw exactly once
@@ -93,7 +90,7 @@ def suites() -> dict:
             gxe.ExpectColumnValuesToBeInSet(column="is_nan", value_set=[False], mostly=0.99, **warn),
             gxe.ExpectColumnValuesToBeInSet(column="is_in_physical_range", value_set=[True], mostly=0.99, **warn),
             # clock: measured more than 5 minutes after it arrived
-            gxe.ExpectColumnValuesToBeBetween(column="seconds_ahead_of_arrival", max_value=300, mostly=0.99, **warn),
+            gxe.ExpectColumnValuesToBeBetween(column="seconds_ahead_of_arrival", max_value=clock, mostly=0.99, **warn),
         ],
         "raw_meter_readings": [
             gxe.ExpectColumnValuesToBeUnique(column="event_id"),
@@ -103,7 +100,7 @@ def suites() -> dict:
             gxe.ExpectColumnValuesToBeInSet(
                 column="unit_normalized", value_set=["kwh", "wh", "mwh"], mostly=0.99, **warn
             ),
-            gxe.ExpectColumnValuesToBeBetween(column="seconds_ahead_of_arrival", max_value=300, mostly=0.99, **warn),
+            gxe.ExpectColumnValuesToBeBetween(column="seconds_ahead_of_arrival", max_value=clock, mostly=0.99, **warn),
             # clock: registers are read on the quarter-hour grid
             gxe.ExpectColumnValuesToBeInSet(column="seconds_off_quarter_hour", value_set=[0], mostly=0.99, **warn),
         ],
@@ -135,25 +132,34 @@ def suites() -> dict:
     }
 
 
+def gx_context(settings: Settings, warehouse: DbTarget):
+    """The file context in gx/, with the warehouse URL (password included) as a runtime config variable."""
+    import great_expectations as gx
+
+    runtime = {CONNECTION_ENV: warehouse.sqlalchemy_url()}
+    return gx.get_context(mode="file", project_root_dir=str(settings.gx_root), runtime_environment=runtime)
+
+
 def build_gx_project(settings: Settings, warehouse: DbTarget) -> None:
     """(Re)write the data source, assets, suites, validation definitions and checkpoint into gx/.
 
     GX tests the connection and the queries while adding them, so the marts must exist in `warehouse`.
     """
-    set_validation_window(warehouse, datetime(2000, 1, 1), datetime(2000, 1, 1, 1))
-    os.environ[CONNECTION_ENV] = warehouse.sqlalchemy_url()
+    set_validation_window(settings, warehouse, datetime(2000, 1, 1), datetime(2000, 1, 1, 1))
     import great_expectations as gx
 
-    context = gx.get_context(mode="file", project_root_dir=str(settings.gx_root))
+    context = gx_context(settings, warehouse)
     source = context.data_sources.add_or_update_postgres(
         name=DATA_SOURCE, connection_string="${" + CONNECTION_ENV + "}"
     )
     validation_definitions = []
-    for relation, expectations in suites().items():
+    expectations_of = suites(settings)
+    for relation, query in window_queries(settings).items():
+        expectations = expectations_of.get(relation, [])
         name = f"{relation}_window"
         with contextlib.suppress(LookupError):
             source.delete_asset(name)
-        asset = source.add_query_asset(name=name, query=WINDOW_QUERIES[relation])
+        asset = source.add_query_asset(name=name, query=query)
         batch = asset.add_batch_definition_whole_table("window")
         suite = context.suites.add_or_update(gx.ExpectationSuite(name=name, expectations=expectations))
         validation_definitions.append(
@@ -169,7 +175,7 @@ def build_gx_project(settings: Settings, warehouse: DbTarget) -> None:
     )
 
 
-def set_validation_window(warehouse: DbTarget, start: datetime, end: datetime) -> dict[str, int]:
+def set_validation_window(settings: Settings, warehouse: DbTarget, start: datetime, end: datetime) -> dict[str, int]:
     """Write the window the checkpoint reads; return the raw and marts rows inside it."""
     with connected(warehouse, application="smartgrid-quality") as conn, conn.cursor() as cur:
         cur.execute("create schema if not exists audit")
@@ -180,7 +186,7 @@ def set_validation_window(warehouse: DbTarget, start: datetime, end: datetime) -
         cur.execute(f"delete from {WINDOW_TABLE}")
         cur.execute(f"insert into {WINDOW_TABLE} values (%s at time zone 'UTC', %s at time zone 'UTC')", (start, end))
         rows = {}
-        for relation, query in WINDOW_QUERIES.items():
+        for relation, query in window_queries(settings).items():
             cur.execute(f"select count(*) from ({query}) as window_rows")
             rows[relation] = cur.fetchone()[0]
         return rows
