@@ -205,8 +205,8 @@ def test_an_interrupted_backfill_resumes_without_redoing_chunks_or_losing_rows(s
 
     def run_flow(start, end):
         calls.append(start)
-        result = smartgrid_etl_flow(start_time=start, end_time=end, enable_validation=False)
-        return True, result
+        report = smartgrid_etl_flow(start_time=start, end_time=end, enable_validation=False)
+        return True, report
 
     def crash_after_loading_the_second_chunk(start, end):
         if len(calls) == 1:
@@ -287,6 +287,27 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+def test_the_alert_webhook_is_retried_after_a_server_error():
+    from orchestration.flows.alerts import post_json
+
+    answers = [503, 204]
+
+    class Flaky(_Recorder):
+        def do_POST(self):  # noqa: N802 - the http.server API
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(answers.pop(0))
+            self.end_headers()
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Flaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert post_json(f"http://127.0.0.1:{server.server_port}/hook", {"text": "x"}) is True
+    finally:
+        server.shutdown()
+    assert answers == []  # the 503 was retried, the 204 ended it
+    assert post_json("http://127.0.0.1:1/hook", {"text": "x"}, attempts=2, timeout=1) is False  # nobody listens
 
 
 @pytest.mark.slow

@@ -1,5 +1,8 @@
-"""`smartgrid`: the command line (see app.py)."""
+"""`smartgrid`: the command line (app.py). Importing this package stays cheap: typer and every heavy library
+(Prefect, dbt, GX) load only when a command runs, so `smartgrid --help` and argument errors answer at once."""
 
-from orchestration.cli.app import main
 
-__all__ = ["main"]
+def main(argv: list[str] | None = None) -> int:
+    from orchestration.cli.app import run
+
+    return run(argv)

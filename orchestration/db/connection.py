@@ -1,11 +1,8 @@
-"""Connecting to PostgreSQL: one UTC session, committed or rolled back, retried on connection errors."""
+"""Connecting to PostgreSQL: one UTC session, committed or rolled back; which errors are worth a retry."""
 
 from __future__ import annotations
 
 import logging
-import random
-import time
-from collections.abc import Callable
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -21,37 +18,6 @@ def connection_errors() -> tuple[type[BaseException], ...]:
     return (psycopg2.OperationalError, psycopg2.InterfaceError)
 
 
-def with_retries(
-    action: Callable[[], T],
-    *,
-    what: str,
-    attempts: int = 5,
-    base_delay: float = 1.0,
-    max_delay: float = 30.0,
-    retry_on: tuple[type[BaseException], ...] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> T:
-    """Run `action`, retrying connection errors with exponential backoff and full jitter."""
-    retry_on = retry_on or connection_errors()
-    for attempt in range(1, attempts + 1):
-        try:
-            return action()
-        except retry_on as exc:
-            if attempt == attempts or is_permanent(exc):
-                raise
-            delay = random.uniform(0, min(max_delay, base_delay * 2 ** (attempt - 1)))
-            log.warning(
-                "%s failed (attempt %d of %d): %s; retrying in %.1f s",
-                what,
-                attempt,
-                attempts,
-                str(exc).strip().splitlines()[0],
-                delay,
-            )
-            sleep(delay)
-    raise AssertionError("unreachable")
-
-
 PERMANENT_ERRORS = ("does not exist", "authentication failed", "no password supplied", "role ")
 
 
@@ -59,6 +25,11 @@ def is_permanent(exc: BaseException) -> bool:
     """Errors that waiting cannot fix (wrong database, user or password): fail at once."""
     message = str(exc)
     return any(marker in message for marker in PERMANENT_ERRORS)
+
+
+def is_transient(exc: BaseException | object) -> bool:
+    """A connection error that waiting may fix: worth a retry (the load task's retry condition)."""
+    return isinstance(exc, connection_errors()) and not is_permanent(exc)
 
 
 def connect(target: DbTarget, *, application: str = "smartgrid"):

@@ -1,4 +1,7 @@
-"""The hourly ELT: load raw -> dbt build -> GX checkpoint -> optional cleanup (docs/data-contract.md §5)."""
+"""The hourly ELT: load raw -> dbt build -> GX checkpoint -> optional cleanup (docs/data-contract.md §5).
+
+Tasks are thin: each calls one step of orchestration/steps/ and returns its part of the run's RunReport.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,22 @@ from datetime import UTC, datetime
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
 
+from orchestration.db.connection import is_transient
 from orchestration.db.lock import run_lock
 from orchestration.db.targets import resolve_targets
 from orchestration.flows.alerts import alert_on_failure
-from orchestration.results.render import summary_markdown
+from orchestration.results.model import (
+    CheckpointReport,
+    DataQualityReport,
+    DbtReport,
+    LoadResult,
+    RetentionReport,
+    RunReport,
+    RunWindow,
+)
+from orchestration.results.render import as_markdown
 from orchestration.secrets import with_secret_blocks
 from orchestration.settings import DbTarget, Settings, load_settings
 from orchestration.steps import dbt_project, mart_backup
@@ -29,50 +43,64 @@ from orchestration.window import resolve_window
 class CheckpointFailed(RuntimeError):
     """A critical data-quality check failed; the marts are built but must not be trusted."""
 
-    def __init__(self, message: str, result: dict):
+    def __init__(self, message: str, report: RunReport):
         super().__init__(message)
-        self.result = result
+        self.report = report
 
 
-@task(name="load raw", cache_policy=NO_CACHE)
-def load_raw_task(warehouse: DbTarget, source: DbTarget, start: datetime, end: datetime) -> dict:
-    """Copy every source row before `end` that raw lacks (retries connection errors with backoff)."""
-    return load_raw(warehouse, source, start, end).to_dict()
+def retry_on_connection_errors(task, task_run, state) -> bool:
+    """Prefect retry condition: only errors that waiting can fix (an unreachable database, not a wrong password)."""
+    return is_transient(state.result(raise_on_failure=False))
+
+
+@task(
+    name="load raw",
+    cache_policy=NO_CACHE,
+    retries=4,
+    retry_delay_seconds=exponential_backoff(backoff_factor=2),  # 2, 4, 8, 16 s
+    retry_jitter_factor=1,
+    retry_condition_fn=retry_on_connection_errors,
+)
+def load_raw_task(warehouse: DbTarget, source: DbTarget, start: datetime, end: datetime) -> LoadResult:
+    """Copy every source row before `end` that raw lacks; one transaction, so a retry is safe."""
+    return load_raw(warehouse, source, start, end)
 
 
 @task(name="dbt build", cache_policy=NO_CACHE)
-def dbt_build_task(settings: Settings, warehouse: DbTarget, loaded_at: str) -> dict:
+def dbt_build_task(settings: Settings, warehouse: DbTarget, loaded_at: datetime) -> DbtReport:
     """Build the `hourly` selector: the hours whose inputs changed, each dbt node as a task. Never retried blindly."""
     marts = dbt_project.marts(settings)  # from the dbt manifest: a new mart is backed up and restored too
     before = mart_watermarks(warehouse, marts)
     mart_backup.clear(warehouse)
     try:
-        result = run_dbt(settings, warehouse, "build", "--selector", "hourly", extra_env=mart_backup.ENV).to_dict()
+        report = run_dbt(settings, warehouse, "build", "--selector", "hourly", extra_env=mart_backup.ENV)
     except DbtFailure:
         restored = mart_backup.restore(warehouse, before)
         get_run_logger().error("dbt build failed: the marts were put back as they were (%s rows restored)", restored)
         raise
-    result["rebuilt"] = rebuilt_since(warehouse, marts, before)
-    result["rejected_in_this_load"] = rejected_by_reason(warehouse, datetime.fromisoformat(loaded_at))
-    return result
+    report.rebuilt = rebuilt_since(warehouse, marts, before)
+    report.rejected_in_this_load = rejected_by_reason(warehouse, loaded_at)
+    return report
 
 
 @task(name="validate run window", cache_policy=NO_CACHE)
-def validate_window_task(settings: Settings, warehouse: DbTarget, start: datetime, end: datetime) -> dict:
+def validate_window_task(settings: Settings, warehouse: DbTarget, start: datetime, end: datetime) -> CheckpointReport:
     """GX checkpoint: row-level plausibility of the window's raw rows, aggregate plausibility of its marts rows."""
-    return run_checkpoint(settings, warehouse, start, end).to_dict()
+    return run_checkpoint(settings, warehouse, start, end)
 
 
 @task(name="record data quality", cache_policy=NO_CACHE)
-def record_data_quality_task(warehouse: DbTarget, start: datetime, end: datetime, result: dict) -> dict:
+def record_data_quality_task(
+    warehouse: DbTarget, start: datetime, end: datetime, checkpoint: CheckpointReport | None, dbt: DbtReport
+) -> DataQualityReport:
     """Write every GX expectation and dbt data test of this run, and its score, to audit.dq_run_results."""
     from prefect.runtime import flow_run
 
-    return record_run(warehouse, flow_run.id or str(uuid.uuid4()), start, end, result)
+    return record_run(warehouse, flow_run.id or str(uuid.uuid4()), start, end, checkpoint, dbt)
 
 
 @task(name="clean up raw", cache_policy=NO_CACHE)
-def cleanup_task(warehouse: DbTarget, end: datetime, retention_days: int) -> dict:
+def cleanup_task(warehouse: DbTarget, end: datetime, retention_days: int) -> RetentionReport:
     """Delete raw rows older than the retention period, in batches."""
     return cleanup_raw(warehouse, end, retention_days)
 
@@ -90,41 +118,31 @@ def smartgrid_etl_flow(
     end_time: datetime | None = None,
     enable_validation: bool = True,
     enable_cleanup: bool = False,
-) -> dict:
+) -> RunReport:
     """Process the UTC window [start_time, end_time); by default the hour before the scheduled start."""
     logger = get_run_logger()
     start, end = resolve_window(start_time, end_time, reference=_scheduled_start())
     settings = with_secret_blocks(load_settings())
     warehouse, source = resolve_targets(settings)
-    logger.info(
-        "window %s .. %s (UTC); warehouse %s; source %s",
-        start.isoformat(),
-        end.isoformat(),
-        warehouse.describe(),
-        source.describe(),
-    )
-    result: dict = {"window": {"start": start.isoformat() + "Z", "end": end.isoformat() + "Z"}, "warnings": []}
+    logger.info("window %s .. %s (UTC); warehouse %s; source %s",
+                start.isoformat(), end.isoformat(), warehouse.describe(), source.describe())  # fmt: skip
+    report = RunReport(window=RunWindow.of(start, end), warnings=[])
     with run_lock(warehouse):
-        result["load"] = load_raw_task(warehouse, source, start, end)
-        if result["load"]["window_is_empty"]:
+        report.load = load_raw_task(warehouse, source, start, end)
+        if report.load.window_is_empty:
             warning = f"freshness: the source has no rows for {start.isoformat()} .. {end.isoformat()}"
             logger.warning(warning)
-            result["warnings"].append(warning)
-        result["dbt"] = dbt_build_task(settings, warehouse, result["load"]["loaded_at"])
-        result["checkpoint"] = validate_window_task(settings, warehouse, start, end) if enable_validation else None
-        result["data_quality"] = record_data_quality_task(warehouse, start, end, result)
-        result["cleanup"] = (
-            cleanup_task(warehouse, datetime.now(UTC).replace(tzinfo=None), settings.retention_days)
-            if enable_cleanup
-            else None
-        )
+            report.warnings.append(warning)
+        report.dbt = dbt_build_task(settings, warehouse, report.load.loaded_at)
+        report.checkpoint = validate_window_task(settings, warehouse, start, end) if enable_validation else None
+        report.data_quality = record_data_quality_task(warehouse, start, end, report.checkpoint, report.dbt)
+        now = datetime.now(UTC).replace(tzinfo=None)
+        report.cleanup = cleanup_task(warehouse, now, settings.retention_days) if enable_cleanup else None
     create_markdown_artifact(
-        key="smartgrid-etl-summary", markdown=summary_markdown(result), description="smartgrid ELT run summary"
+        key="smartgrid-etl-summary", markdown=as_markdown(report), description="smartgrid ELT run summary"
     )
-    checkpoint = result["checkpoint"]
-    if checkpoint is not None and not checkpoint["success"]:
-        raise CheckpointFailed(
-            f"Great Expectations checkpoint {CHECKPOINT} failed: " + "; ".join(checkpoint["failed_expectations"]),
-            result,
-        )
-    return result
+    if report.checkpoint is not None and not report.checkpoint.success:
+        failed = "; ".join(report.checkpoint.failed_expectations)
+        message = f"Great Expectations checkpoint {CHECKPOINT} failed: {failed}"
+        raise CheckpointFailed(message, report.failed(message))
+    return report

@@ -7,38 +7,14 @@ run) or `warning` (recorded in audit.dq_run_results and shown; the run goes on).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from datetime import datetime
 
+from orchestration.results.model import CheckpointReport, CheckpointStatistics, ExpectationCheck
 from orchestration.settings import DbTarget, Settings
 from orchestration.steps.gx_project import CHECKPOINT, gx_context, set_validation_window
 
 
-@dataclass
-class CheckpointOutcome:
-    success: bool  # no critical expectation failed
-    seconds: float
-    statistics: dict = field(default_factory=dict)  # evaluated / successful / unsuccessful, failed_critical / _warning
-    failed_expectations: list[str] = field(default_factory=list)  # critical failures: they fail the run
-    warnings: list[str] = field(default_factory=list)  # failed warning-severity expectations
-    rows_validated: dict[str, int] = field(default_factory=dict)
-    checks: list[dict] = field(default_factory=list)  # one per expectation, for audit.dq_run_results
-    data_docs: str | None = None
-
-    def to_dict(self) -> dict:
-        return {
-            "success": self.success,
-            "seconds": round(self.seconds, 2),
-            "statistics": self.statistics,
-            "failed_expectations": self.failed_expectations,
-            "warnings": self.warnings,
-            "rows_validated": self.rows_validated,
-            "checks": self.checks,
-            "data_docs": self.data_docs,
-        }
-
-
-def expectation_check(suite_name: str, check) -> dict:
+def expectation_check(suite_name: str, check) -> ExpectationCheck:
     """One expectation's result as a row of audit.dq_run_results (see orchestration/steps/dq_results.py)."""
     config = check.expectation_config
     kwargs = {k: v for k, v in config.kwargs.items() if k not in ("batch_id", "result_format") and v is not None}
@@ -56,15 +32,15 @@ def expectation_check(suite_name: str, check) -> dict:
     if error:
         detail = f"error: {error}"[:300]
     severity = getattr(config, "severity", None) or "critical"  # a FailureSeverity (a str enum)
-    return {
-        "name": f"{suite_name}: {config.type}({column})",
-        "checked_object": suite_name.removesuffix("_window"),
-        "severity": str(getattr(severity, "value", severity)),
-        "success": bool(check.success),
-        "observed_value": round(observed, 4) if isinstance(observed, int | float) else None,
-        "threshold": ", ".join(f"{k}={v}" for k, v in sorted(kwargs.items())),
-        "detail": detail,
-    }
+    return ExpectationCheck(
+        name=f"{suite_name}: {config.type}({column})",
+        checked_object=suite_name.removesuffix("_window"),
+        severity=str(getattr(severity, "value", severity)),
+        success=bool(check.success),
+        observed_value=round(observed, 4) if isinstance(observed, int | float) else None,
+        threshold=", ".join(f"{k}={v}" for k, v in sorted(kwargs.items())),
+        detail=detail,
+    )
 
 
 def _exception_message(info) -> str | None:
@@ -79,7 +55,7 @@ def _exception_message(info) -> str | None:
     return None
 
 
-def run_checkpoint(settings: Settings, warehouse: DbTarget, start: datetime, end: datetime) -> CheckpointOutcome:
+def run_checkpoint(settings: Settings, warehouse: DbTarget, start: datetime, end: datetime) -> CheckpointReport:
     """Validate the raw and marts rows of [start, end) with the committed checkpoint."""
     started = time.monotonic()
     rows = set_validation_window(settings, warehouse, start, end)
@@ -94,8 +70,8 @@ def run_checkpoint(settings: Settings, warehouse: DbTarget, start: datetime, end
         for key in totals:
             totals[key] += int(validation.statistics.get(key, 0))
         checks += [expectation_check(validation.suite_name, check) for check in validation.results]
-    failed = [c for c in checks if not c["success"] and c["severity"] == "critical"]
-    warned = [c for c in checks if not c["success"] and c["severity"] != "critical"]
+    failed = [c for c in checks if not c.success and c.severity == "critical"]
+    warned = [c for c in checks if not c.success and c.severity != "critical"]
     totals["failed_critical"], totals["failed_warning"] = len(failed), len(warned)
     totals["success_percent"] = (
         round(100 * totals["successful_expectations"] / totals["evaluated_expectations"], 1)
@@ -103,12 +79,12 @@ def run_checkpoint(settings: Settings, warehouse: DbTarget, start: datetime, end
         else 100.0
     )
     docs = settings.gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
-    return CheckpointOutcome(
+    return CheckpointReport(
         success=not failed,
         seconds=time.monotonic() - started,
-        statistics=totals,
-        failed_expectations=[f"{c['name']}, {c['detail']}" for c in failed],
-        warnings=[f"{c['name']}, {c['detail']}" for c in warned],
+        statistics=CheckpointStatistics(**totals),
+        failed_expectations=[f"{c.name}, {c.detail}" for c in failed],
+        warnings=[f"{c.name}, {c.detail}" for c in warned],
         rows_validated=rows,
         checks=checks,
         data_docs=str(docs) if docs.exists() else None,

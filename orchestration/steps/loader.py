@@ -17,13 +17,13 @@ import os
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 
 from psycopg2.errors import UndefinedTable
 
-from orchestration.db.connection import connected, with_retries
+from orchestration.db.connection import connected
+from orchestration.results.model import LoadResult, TableLoad
 from orchestration.settings import DbTarget
 
 log = logging.getLogger(__name__)
@@ -60,70 +60,17 @@ class SourceSchemaError(RuntimeError):
     """The source database lacks a table the contract names."""
 
 
-@dataclass
-class TableLoad:
-    table: str
-    hours_copied: int = 0  # source hours whose fingerprint differed from raw
-    rows_copied: int = 0  # rows streamed from the source for those hours
-    rows_loaded: int = 0  # rows new to raw
-    window_rows: int = 0  # source rows with "timestamp" inside the run's window
-    changed_hours: list[str] = field(default_factory=list)  # the hours copied (UTC, ISO), oldest first
-
-
-@dataclass
-class LoadResult:
-    load_id: str
-    loaded_at: datetime  # the _loaded_at of every row this load wrote (the warehouse's transaction time)
-    window_start: datetime
-    window_end: datetime
-    tables: dict[str, TableLoad]
-    seconds: float
-
-    @property
-    def rows_loaded(self) -> int:
-        return sum(t.rows_loaded for t in self.tables.values())
-
-    @property
-    def window_is_empty(self) -> bool:
-        return all(t.window_rows == 0 for t in self.tables.values())
-
-    def to_dict(self) -> dict:
-        return {
-            "load_id": self.load_id,
-            "loaded_at": self.loaded_at.isoformat(),
-            "window_start": self.window_start.isoformat(),
-            "window_end": self.window_end.isoformat(),
-            "seconds": round(self.seconds, 2),
-            "rows_loaded": self.rows_loaded,
-            "window_is_empty": self.window_is_empty,
-            "tables": {name: asdict(t) for name, t in self.tables.items()},
-        }
-
-
 def raw_ddl() -> str:
     return files("orchestration").joinpath("sql/raw_tables.sql").read_text()
 
 
-def load_raw(
-    warehouse: DbTarget,
-    source: DbTarget,
-    window_start: datetime,
-    window_end: datetime,
-    *,
-    attempts: int = 5,
-    base_delay: float = 2.0,
-) -> LoadResult:
+def load_raw(warehouse: DbTarget, source: DbTarget, window_start: datetime, window_end: datetime) -> LoadResult:
     """Make raw hold every source row with "timestamp" < window_end (naive UTC datetimes).
 
-    A whole load is one transaction, so on a connection error it is simply retried (exponential backoff
-    with jitter: up to ~30 s in all with the defaults).
+    A whole load is one transaction, so on a connection error it can simply run again: the flow's load task
+    does that with Prefect's retries (exponential backoff with jitter).
     """
-    return with_retries(
-        lambda: _load_once(warehouse, source, window_start, window_end),
-        what=f"loading raw from {source.describe()}",
-        attempts=attempts,
-        base_delay=base_delay,
-    )
+    return _load_once(warehouse, source, window_start, window_end)
 
 
 def _load_once(warehouse: DbTarget, source: DbTarget, window_start: datetime, window_end: datetime) -> LoadResult:
@@ -147,7 +94,14 @@ def _load_once(warehouse: DbTarget, source: DbTarget, window_start: datetime, wi
                 "insert into raw.load_log values (%s, %s, clock_timestamp(), %s, %s, %s, %s, %s)",
                 (load_id, started_at, window_end, t.table, t.hours_copied, t.rows_copied, t.rows_loaded),
             )
-    return LoadResult(load_id, loaded_at, window_start, window_end, tables, time.monotonic() - started)
+    return LoadResult(
+        load_id=load_id,
+        loaded_at=loaded_at,
+        window_start=window_start,
+        window_end=window_end,
+        seconds=time.monotonic() - started,
+        tables=tables,
+    )
 
 
 def _fingerprints(cur, relation: str, since: datetime, window_end: datetime) -> dict[datetime, tuple[int, int]]:
@@ -171,7 +125,7 @@ def hour_ranges(hours: list[datetime]) -> list[tuple[datetime, datetime]]:
 
 
 def _load_table(src_cur, wh_cur, table, window_start, window_end, load_id) -> TableLoad:
-    result = TableLoad(table)
+    result = TableLoad(table=table)
     wh_cur.execute("select cleaned_before from raw.retention where table_name = %s", (table,))
     row = wh_cur.fetchone()
     since = row[0] if row else datetime.min  # hours before a retention cleanup stay out of raw

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from orchestration.db.connection import connected
+from orchestration.results.model import MartRebuild
 from orchestration.settings import DbTarget
 
 
@@ -27,7 +28,7 @@ def mart_watermarks(warehouse: DbTarget, marts: dict[str, str]) -> dict[str, dat
 
 def rebuilt_since(
     warehouse: DbTarget, marts: dict[str, str], before: dict[str, datetime | None]
-) -> dict[str, dict[str, int]]:
+) -> dict[str, MartRebuild]:
     """Rows (and distinct hours or days) each mart rewrote since `before` was taken."""
     rebuilt = {}
     with connected(warehouse, application="smartgrid-observability") as conn, conn.cursor() as cur:
@@ -38,7 +39,7 @@ def rebuilt_since(
                 (before.get(mart),),
             )
             rows, periods = cur.fetchone()
-            rebuilt[mart] = {"rows": rows, "days" if period == "day" else "hours": periods}
+            rebuilt[mart] = MartRebuild(rows=rows, **{"days" if period == "day" else "hours": periods})
     return rebuilt
 
 
