@@ -232,7 +232,7 @@ def library_environment(extra: Mapping[str, str] | None = None) -> Iterator[None
 
     Why: libraries running in this process read some settings from os.environ only: dbt's `env_var()` in
     profiles/profiles.yml (dbtRunner has no env parameter), the telemetry switches of dbt and Prefect's SDK,
-    and libpq's PGTZ.
+    libpq's PGTZ, and Prefect's API address as seen from threads that dbt starts (local/prefect_server.py).
     """
     wanted = {**_quiet_defaults(), **(extra or {})}
     saved = {key: os.environ.get(key) for key in wanted}

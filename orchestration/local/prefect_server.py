@@ -107,11 +107,23 @@ def write_profile(settings: Settings, url: str) -> Path:
 @contextmanager
 def using_api(settings: Settings, url: str) -> Iterator[None]:
     """Prefect calls in this process (flows, clients, prefect-dbt) go to `url`, with results under the
-    project's PREFECT_HOME: Prefect's own settings context, so the process environment stays as it is."""
-    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+    project's PREFECT_HOME. Set process-wide, not with `temporary_settings`: prefect-dbt creates each dbt
+    node's task run from dbt's own threads, which see only Prefect's global settings (read from the process
+    environment); with a context-local setting they started a temporary server of their own."""
+    from orchestration.settings import library_environment
 
-    with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_HOME: settings.prefect_home}):
-        yield
+    with library_environment({"PREFECT_API_URL": url, "PREFECT_HOME": str(settings.prefect_home)}):
+        from prefect.context import refresh_global_settings_context
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+
+        refresh_global_settings_context()
+        try:
+            yield
+        finally:
+            APILogWorker.drain_all(timeout=30)  # the run's last logs and events reach `url`, not a default
+            EventsWorker.drain_all(timeout=30)
+    refresh_global_settings_context()
 
 
 def stop_server(settings: Settings) -> bool:
