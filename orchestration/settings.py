@@ -20,6 +20,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from orchestration.db.targets import DbTarget
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_WAREHOUSE_DB = "smartgrid_warehouse"
@@ -40,52 +42,6 @@ __all__ = ["ConfigurationError", "DbTarget", "Settings", "load_settings"]
 
 class ConfigurationError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
-
-
-@dataclass(frozen=True)
-class DbTarget:
-    """Where one PostgreSQL database lives. `host` may be a Unix-socket directory; None means the embedded
-    server before db/targets.py resolves it."""
-
-    host: str | None
-    port: int
-    dbname: str
-    user: str
-    password: str | None = field(default=None, repr=False)
-
-    def connect_kwargs(self) -> dict:
-        if self.host is None:
-            raise ConnectionError("the embedded PostgreSQL is not resolved yet: use db.targets.resolve_targets")
-        kwargs = {"host": self.host, "port": self.port, "dbname": self.dbname, "user": self.user}
-        if self.password:
-            kwargs["password"] = self.password
-        return kwargs
-
-    def libpq_uri(self) -> str:
-        """A URI that psql accepts; never carries the password (use PGPASSWORD or ~/.pgpass)."""
-        from urllib.parse import quote
-
-        if self.host.startswith("/"):
-            socket = quote(self.host, safe="")
-            return f"postgresql://{quote(self.user)}@/{quote(self.dbname)}?host={socket}&port={self.port}"
-        return f"postgresql://{quote(self.user)}@{self.host}:{self.port}/{quote(self.dbname)}"
-
-    def sqlalchemy_url(self) -> str:
-        """For Great Expectations; carries the password, so it is only handed to GX in memory."""
-        from urllib.parse import quote
-
-        auth = quote(self.user, safe="")
-        if self.password:
-            auth += ":" + quote(self.password, safe="")
-        if self.host.startswith("/"):
-            return (
-                f"postgresql+psycopg2://{auth}@/{quote(self.dbname)}?host={quote(self.host, safe='')}&port={self.port}"
-            )
-        return f"postgresql+psycopg2://{auth}@{self.host}:{self.port}/{quote(self.dbname)}"
-
-    def describe(self) -> str:
-        """Safe to log: no password."""
-        return f"{self.user}@{self.host}:{self.port}/{self.dbname}"
 
 
 def _env(name: str, default=None, **constraints):
