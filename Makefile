@@ -11,7 +11,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PGTZ := UTC
 
 DOCS_PORT ?= 8080
-DBT := $(BIN)/python -m orchestration.dbt_cli
+DBT := $(BIN)/python -m orchestration.local.dbt_cli
 
 .PHONY: install demo test bench lint dbt unit-test tests-for compare-save compare docs docs-serve docs-check serve stop clean
 
@@ -36,7 +36,7 @@ bench: $(INSTALLED)  ## speed and memory at a utility's size, against targets (~
 
 lint: $(INSTALLED)  ## ruff on the Python, sqlfluff on the dbt SQL (dbt_smartgrid/.sqlfluff); starts the local database
 	$(BIN)/ruff check orchestration tests benchmarks
-	$(BIN)/python -m orchestration.sqlfluff_cli lint
+	$(BIN)/python -m orchestration.local.lint lint
 
 dbt: $(INSTALLED)  ## any dbt command against the local database: make dbt ARGS="build --select fct_sensor_hourly+"
 	$(DBT) $(ARGS)
@@ -59,13 +59,13 @@ compare: $(INSTALLED)  ## after rebuilding MODEL: the rows and values that diffe
 
 # --- docs and lineage ------------------------------------------------------------------------------------
 docs: $(INSTALLED)  ## the dbt docs site, offline: dbt_smartgrid/target/index.html and static_index.html (no server)
-	$(BIN)/python -m orchestration.docs_site generate
+	$(BIN)/python -m orchestration.local.docs_site generate
 
 docs-serve: docs  ## serve the dbt docs site on http://127.0.0.1:8080 (DOCS_PORT=...)
 	$(DBT) docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
 docs-check: docs  ## open the lineage page in headless Chromium: both sources and the three marts drawn, no CDN
-	$(BIN)/python -m orchestration.docs_site check
+	$(BIN)/python -m orchestration.local.docs_site check
 
 serve: $(INSTALLED)  ## local Prefect server + work pool + hourly/daily deployments + a worker
 	$(BIN)/smartgrid serve

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from orchestration.database import connected
+from orchestration.db.connection import connected
 from orchestration.settings import DbTarget
 
 
@@ -99,7 +99,7 @@ def generate_hours(
     With `late_share` > 0 the hour's rows whose hash falls below it are held back; `late=True` inserts
     exactly those held-back rows (they arrive late, with new ids).
     """
-    from orchestration.simulator import source_ddl
+    from orchestration.local.simulator import source_ddl
 
     params = {
         "meters": fleet.meters,

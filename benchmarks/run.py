@@ -31,13 +31,14 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-os.environ.setdefault("POSTGRES_DB", "smartgrid_bench_warehouse")
-os.environ.setdefault("SOURCE_POSTGRES_DB", "smartgrid_bench_source")
+from benchmarks.fleet import UTILITY_S, Fleet, generate_hours
+from orchestration.db.connection import connected, drop_database, ensure_database
+from orchestration.db.targets import resolve_targets
+from orchestration.settings import REPO_ROOT, load_settings, subprocess_environment
+from orchestration.steps.loader import SOURCE_COLUMNS, stream_copy
 
-from benchmarks.fleet import UTILITY_S, Fleet, generate_hours  # noqa: E402
-from orchestration.database import connected, drop_database, ensure_database, resolve_targets  # noqa: E402
-from orchestration.loader import SOURCE_COLUMNS  # noqa: E402
-from orchestration.settings import REPO_ROOT, load_settings  # noqa: E402
+BENCH_DATABASES = {"POSTGRES_DB": "smartgrid_bench_warehouse", "SOURCE_POSTGRES_DB": "smartgrid_bench_source"}
+SETTINGS = load_settings(defaults=BENCH_DATABASES)  # POSTGRES_DB / SOURCE_POSTGRES_DB in the environment win
 
 RESULTS = Path(__file__).with_name("results.json")
 SMARTGRID = str(Path(sys.executable).with_name("smartgrid"))
@@ -67,7 +68,7 @@ def say(message: str) -> None:
 
 
 def fresh_databases():
-    warehouse, source = resolve_targets(load_settings())
+    warehouse, source = resolve_targets(SETTINGS)
     for target in (warehouse, source):
         drop_database(target)
         ensure_database(target)
@@ -78,7 +79,8 @@ def smartgrid(*args: str) -> tuple[dict, float, float]:
     """Run the CLI in a fresh process; return (its --json result or {}, wall seconds, the process's peak RSS MB)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.monotonic()
-    done = subprocess.run([SMARTGRID, *args], capture_output=True, text=True)
+    databases = {"POSTGRES_DB": SETTINGS.postgres_db, "SOURCE_POSTGRES_DB": SETTINGS.source_postgres_db}
+    done = subprocess.run([SMARTGRID, *args], capture_output=True, text=True, env=subprocess_environment(databases))
     wall = time.monotonic() - started
     rss = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
     if done.returncode != 0:
@@ -119,8 +121,6 @@ def copy_limits(warehouse, source, hour: datetime) -> dict[str, float]:
                 wh_cur.execute(f"drop table if exists raw.{copy}_{table}")
                 wh_cur.execute(f"create table raw.{copy}_{table} (like raw.{table} including all)")
             wh.commit()
-            from orchestration.loader import stream_copy
-
             started = time.monotonic()
             where = src_cur.mogrify('"timestamp" >= %s and "timestamp" < %s', (hour, hour + timedelta(hours=1)))
             n = stream_copy(
@@ -169,8 +169,7 @@ def flatness(fleet: Fleet, short_days: int, long_days: int) -> dict:
     """The same hourly run behind `short_days` and `long_days` of history; the long history is a backfill."""
     out = {}
     for days in (short_days, long_days):
-        fresh_databases()
-        warehouse, source = resolve_targets(load_settings())
+        warehouse, source = fresh_databases()
         end = T0 + timedelta(days=days)
         t = time.monotonic()
         rows = generate_hours(source, fleet, T0, end)

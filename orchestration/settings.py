@@ -1,18 +1,26 @@
-"""All runtime settings in one place, read from environment variables.
+"""Every setting, and the only module that reads the environment.
 
 Warehouse: POSTGRES_HOST, POSTGRES_PORT, POSTGRES_DB, POSTGRES_USER, POSTGRES_PASSWORD (the original
 system's names). Source: the same five with a SOURCE_ prefix, defaulting to the warehouse server with
 database `smartgrid_source`. With POSTGRES_HOST unset, an embedded PostgreSQL keeps its data under
-$SMARTGRID_HOME (default: `.smartgrid/` in the repository).
+$SMARTGRID_HOME (default: `.smartgrid/` in the repository). Every variable: docs/settings.md.
 
 No password has a default: when none is set, none is sent (trust, peer or ~/.pgpass authentication).
+Nothing here writes os.environ except `library_environment`, for the libraries that read nothing else.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from orchestration.db.targets import DbTarget
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,85 +28,85 @@ DEFAULT_WAREHOUSE_DB = "smartgrid_warehouse"
 DEFAULT_SOURCE_DB = "smartgrid_source"
 DEFAULT_USER = "postgres"
 
-# Telemetry off and UTC sessions everywhere; set before dbt, Prefect or libpq read them.
+# Telemetry off and UTC sessions, unless the user chose otherwise (see library_environment).
 QUIET_ENVIRONMENT = {
     "DO_NOT_TRACK": "1",
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "GX_ANALYTICS_ENABLED": "false",
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     "PGTZ": "UTC",
 }
+
+__all__ = ["ConfigurationError", "DbTarget", "Settings", "load_settings"]
 
 
 class ConfigurationError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
 
-@dataclass(frozen=True)
-class DbTarget:
-    """Where one PostgreSQL database lives. `host` may be a Unix-socket directory."""
-
-    host: str
-    port: int
-    dbname: str
-    user: str
-    password: str | None = field(default=None, repr=False)
-
-    def connect_kwargs(self) -> dict:
-        kwargs = {"host": self.host, "port": self.port, "dbname": self.dbname, "user": self.user}
-        if self.password:
-            kwargs["password"] = self.password
-        return kwargs
-
-    def libpq_uri(self) -> str:
-        """A URI that psql accepts; never carries the password (use PGPASSWORD or ~/.pgpass)."""
-        from urllib.parse import quote
-
-        if self.host.startswith("/"):
-            socket = quote(self.host, safe="")
-            return f"postgresql://{quote(self.user)}@/{quote(self.dbname)}?host={socket}&port={self.port}"
-        return f"postgresql://{quote(self.user)}@{self.host}:{self.port}/{quote(self.dbname)}"
-
-    def sqlalchemy_url(self) -> str:
-        """For Great Expectations; carries the password, so it only ever lives in the environment."""
-        from urllib.parse import quote
-
-        auth = quote(self.user, safe="")
-        if self.password:
-            auth += ":" + quote(self.password, safe="")
-        if self.host.startswith("/"):
-            return (
-                f"postgresql+psycopg2://{auth}@/{quote(self.dbname)}?host={quote(self.host, safe='')}&port={self.port}"
-            )
-        return f"postgresql+psycopg2://{auth}@{self.host}:{self.port}/{quote(self.dbname)}"
-
-    def describe(self) -> str:
-        """Safe to log: no password."""
-        return f"{self.user}@{self.host}:{self.port}/{self.dbname}"
+def _env(name: str, default=None, **constraints):
+    return Field(default, validation_alias=AliasChoices(name.lower(), name), **constraints)
 
 
-@dataclass(frozen=True)
-class ServerConfig:
-    """One database's settings as configured; host None means the embedded server."""
+class Settings(BaseSettings):
+    """The pipeline's settings. Field names are the variables' names in lower case."""
 
-    host: str | None
-    port: int
-    dbname: str
-    user: str
-    password: str | None = field(default=None, repr=False)
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", env_ignore_empty=True, populate_by_name=True)
 
-
-@dataclass(frozen=True)
-class Settings:
-    home: Path
-    warehouse: ServerConfig
-    source: ServerConfig
-    retention_days: int = 90
-    reconcile_hours: int = 3  # hours before a window's end that every load compares with the source, hour by hour
-    dbt_node_tasks: bool = False  # one Prefect task per dbt node (prefect-dbt): ~0.2 s a node, so off by default
-    prefect_port: int = 4200
+    smartgrid_home: Path = _env("SMARTGRID_HOME", REPO_ROOT / ".smartgrid")
+    postgres_host: str | None = _env("POSTGRES_HOST")
+    postgres_port: int = _env("POSTGRES_PORT", 5432, ge=1)
+    postgres_db: str = _env("POSTGRES_DB", DEFAULT_WAREHOUSE_DB)
+    postgres_user: str = _env("POSTGRES_USER", DEFAULT_USER)
+    postgres_password: SecretStr | None = _env("POSTGRES_PASSWORD")
+    source_postgres_host: str | None = _env("SOURCE_POSTGRES_HOST")
+    source_postgres_port: int | None = _env("SOURCE_POSTGRES_PORT", ge=1)
+    source_postgres_db: str = _env("SOURCE_POSTGRES_DB", DEFAULT_SOURCE_DB)
+    source_postgres_user: str | None = _env("SOURCE_POSTGRES_USER")
+    source_postgres_password: SecretStr | None = _env("SOURCE_POSTGRES_PASSWORD")
+    postgres_password_block: str | None = _env("POSTGRES_PASSWORD_BLOCK")  # a Prefect Secret block's name
+    source_postgres_password_block: str | None = _env("SOURCE_POSTGRES_PASSWORD_BLOCK")
+    retention_days: int = _env("SMARTGRID_RETENTION_DAYS", 90, ge=1)
+    # hours before a window's end that every load compares with the source hour by hour (data contract §2)
+    reconcile_hours: int = _env("SMARTGRID_RECONCILE_HOURS", 3, ge=1)
+    # one Prefect task per dbt node (prefect-dbt): ~0.2 s a node, so off by default (one task for the build)
+    dbt_node_tasks: bool = _env("SMARTGRID_DBT_NODE_TASKS", False)
+    prefect_port: int = _env("SMARTGRID_PREFECT_PORT", 4200, ge=1)
+    prefect_api_url: str | None = _env("PREFECT_API_URL")  # a Prefect server of your own; unset: the local one
+    alert_webhook_url: SecretStr | None = _env("SMARTGRID_ALERT_WEBHOOK_URL")  # often carries a token
     repo_root: Path = REPO_ROOT
+
+    @model_validator(mode="after")
+    def _databases_differ(self) -> Settings:
+        source, warehouse = self.source, self.warehouse
+        if (source.host, source.port, source.dbname) == (warehouse.host, warehouse.port, warehouse.dbname):
+            raise ValueError("the source and warehouse databases must differ: set SOURCE_POSTGRES_DB or POSTGRES_DB")
+        return self
+
+    @property
+    def warehouse(self) -> DbTarget:
+        """As configured; host None means the embedded server (db/targets.py resolves it)."""
+        password = self.postgres_password.get_secret_value() if self.postgres_password else None
+        return DbTarget(self.postgres_host, self.postgres_port, self.postgres_db, self.postgres_user, password)
+
+    @property
+    def source(self) -> DbTarget:
+        """Defaults to the warehouse's server (its port, user and password) with database smartgrid_source."""
+        warehouse = self.warehouse
+        host = self.source_postgres_host or warehouse.host
+        same_server = host == warehouse.host
+        password = self.source_postgres_password.get_secret_value() if self.source_postgres_password else None
+        return DbTarget(
+            host,
+            self.source_postgres_port or (warehouse.port if same_server else 5432),
+            self.source_postgres_db,
+            self.source_postgres_user or (warehouse.user if same_server else DEFAULT_USER),
+            password or (warehouse.password if same_server else None),
+        )
+
+    @property
+    def home(self) -> Path:
+        return self.smartgrid_home.expanduser().resolve()
 
     @property
     def embedded(self) -> bool:
@@ -126,56 +134,71 @@ class Settings:
         return self.repo_root
 
 
-def _int(env: dict, name: str, default: int, minimum: int = 1) -> int:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
+class _SettingsFromMapping(Settings):
+    """Settings from a given mapping only (tests, defaults): the process environment is not consulted."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, **other_sources):
+        return (init_settings,)
+
+
+@dataclass(frozen=True)
+class _Problem:
+    variable: str
+    kind: str
+    value: object = field(default=None)
+    limit: object = field(default=None)
+
+    def message(self) -> str:
+        if self.kind in ("int_parsing", "int_from_float"):
+            return f"{self.variable} must be a whole number, got {self.value!r}"
+        if self.kind == "greater_than_equal":
+            return f"{self.variable} must be at least {self.limit}, got {self.value}"
+        return f"{self.variable}: {self.kind} ({self.value!r})"
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, defaults: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from `env` (default: the process environment) over `defaults`; raise ConfigurationError."""
+    values = {**(defaults or {}), **{k: v for k, v in (env or {}).items() if v != ""}}
     try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigurationError(f"{name} must be at least {minimum}, got {value}")
-    return value
+        if env is None:  # the environment, then `defaults` for what it leaves unset
+            return Settings(**{k.lower(): v for k, v in (defaults or {}).items() if not os.environ.get(k)})
+        return _SettingsFromMapping(**{k.lower(): v for k, v in values.items()})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        if error["type"] == "value_error":
+            raise ConfigurationError(str(error["ctx"]["error"])) from None
+        variable = str(error["loc"][0]).upper() if error["loc"] else "settings"
+        limit = (error.get("ctx") or {}).get("ge")
+        raise ConfigurationError(_Problem(variable, error["type"], error.get("input"), limit).message()) from None
 
 
-def load_settings(env: dict | None = None) -> Settings:
-    """Read settings from `env` (default: os.environ); raise ConfigurationError on bad values."""
-    env = dict(os.environ if env is None else env)
-    home = Path(env.get("SMARTGRID_HOME") or REPO_ROOT / ".smartgrid").expanduser().resolve()
-
-    warehouse = ServerConfig(
-        host=env.get("POSTGRES_HOST") or None,
-        port=_int(env, "POSTGRES_PORT", 5432),
-        dbname=env.get("POSTGRES_DB") or DEFAULT_WAREHOUSE_DB,
-        user=env.get("POSTGRES_USER") or DEFAULT_USER,
-        password=env.get("POSTGRES_PASSWORD") or None,
-    )
-    source_host = env.get("SOURCE_POSTGRES_HOST") or warehouse.host
-    same_server = source_host == warehouse.host
-    source = ServerConfig(
-        host=source_host,
-        port=_int(env, "SOURCE_POSTGRES_PORT", warehouse.port if same_server else 5432),
-        dbname=env.get("SOURCE_POSTGRES_DB") or DEFAULT_SOURCE_DB,
-        user=env.get("SOURCE_POSTGRES_USER") or (warehouse.user if same_server else DEFAULT_USER),
-        password=env.get("SOURCE_POSTGRES_PASSWORD") or (warehouse.password if same_server else None),
-    )
-    if (source.host, source.port, source.dbname) == (warehouse.host, warehouse.port, warehouse.dbname):
-        raise ConfigurationError(
-            "the source and warehouse databases must differ: set SOURCE_POSTGRES_DB or POSTGRES_DB"
-        )
-    return Settings(
-        home=home,
-        warehouse=warehouse,
-        source=source,
-        retention_days=_int(env, "SMARTGRID_RETENTION_DAYS", 90),
-        reconcile_hours=_int(env, "SMARTGRID_RECONCILE_HOURS", 3),
-        dbt_node_tasks=(env.get("SMARTGRID_DBT_NODE_TASKS") or "").lower() in ("1", "true", "yes"),
-        prefect_port=_int(env, "SMARTGRID_PREFECT_PORT", 4200),
-    )
+def subprocess_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment plus `extra`, for a child process (dbt, sqlfluff, Prefect server or worker)."""
+    return {**os.environ, **_quiet_defaults(), **(extra or {})}
 
 
-def quiet_environment() -> None:
-    """Turn telemetry off and pin libpq sessions to UTC, unless the user chose otherwise."""
-    for key, value in QUIET_ENVIRONMENT.items():
-        os.environ.setdefault(key, value)
+def _quiet_defaults() -> dict[str, str]:
+    """QUIET_ENVIRONMENT less what the user set."""
+    return {key: value for key, value in QUIET_ENVIRONMENT.items() if key not in os.environ}
+
+
+@contextmanager
+def library_environment(extra: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Set variables in os.environ for the duration, then restore them: the one place that writes os.environ.
+
+    Why: libraries running in this process read some settings from os.environ only: dbt's `env_var()` in
+    profiles/profiles.yml (dbtRunner has no env parameter), the telemetry switches of dbt and Prefect's SDK,
+    libpq's PGTZ, and Prefect's API address as seen from threads that dbt starts (local/prefect_server.py).
+    """
+    wanted = {**_quiet_defaults(), **(extra or {})}
+    saved = {key: os.environ.get(key) for key in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -13,7 +13,8 @@ os.environ["SOURCE_POSTGRES_DB"] = "smartgrid_test_source"
 
 import pytest  # noqa: E402
 
-from orchestration.database import drop_database, ensure_database, resolve_targets  # noqa: E402
+from orchestration.db.connection import drop_database, ensure_database  # noqa: E402
+from orchestration.db.targets import resolve_targets  # noqa: E402
 from orchestration.settings import load_settings  # noqa: E402
 from tests import helpers  # noqa: E402
 
@@ -44,7 +45,7 @@ def source(targets):
 
 @pytest.fixture
 def fresh_databases(warehouse, source):
-    """Empty warehouse and source databases, with the source tables of SPEC §1."""
+    """Empty warehouse and source databases, with the source tables of docs/data-contract.md §1."""
     for target in (warehouse, source):
         drop_database(target)
         ensure_database(target)

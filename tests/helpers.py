@@ -6,11 +6,11 @@ import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from orchestration.database import connected
-from orchestration.dbt_runner import run_dbt
-from orchestration.docs_site import CHROMIUM_FLAGS
-from orchestration.loader import SOURCE_COLUMNS
-from orchestration.simulator import source_ddl
+from orchestration.db.connection import connected
+from orchestration.local.docs_site import CHROMIUM_FLAGS
+from orchestration.local.simulator import source_ddl
+from orchestration.steps.dbt_runner import run_dbt
+from orchestration.steps.loader import SOURCE_COLUMNS
 from tests import reference
 
 T0 = datetime(2026, 3, 10)  # a fixed, ordinary UTC day for hand-worked datasets
@@ -46,8 +46,8 @@ def insert_meter_rows(source, rows: list[dict]) -> None:
 
 
 def insert_implausible_meter_jump(source, hour: datetime) -> None:
-    """6 MWh in 15 minutes on one meter (MX of customer CX): valid per SPEC §3, but more than the checkpoint's
-    5 MWh per meter-hour, so the Great Expectations checkpoint fails on that hour."""
+    """6 MWh in 15 minutes on one meter (MX of customer CX): valid per docs/data-contract.md §3, but more than the
+    checkpoint's 5 MWh per meter-hour, so the Great Expectations checkpoint fails on that hour."""
     insert_meter_rows(
         source,
         [
@@ -185,7 +185,7 @@ def rendered_page(chromium: str, url: str, wait_for: str, attempts: int = 5) -> 
 
 
 def assert_raw_holds_each_source_row_once(warehouse, source) -> None:
-    """SPEC §2: every source row is in raw, exactly once (and raw holds nothing else)."""
+    """docs/data-contract.md §2: every source row is in raw, exactly once (and raw holds nothing else)."""
     for table in SOURCE_COLUMNS:
         raw_ids = [r[0] for r in query(warehouse, f"select event_id from raw.{table} order by event_id")]
         source_ids = [r[0] for r in query(source, f"select event_id from {table} order by event_id")]

@@ -1,4 +1,4 @@
-"""An independent, plain-Python reading of SPEC §3-§4, used to check the marts on data the tests never saw.
+"""An independent, plain-Python reading of docs/data-contract.md §3-§4, to check the marts on data the tests never saw.
 
 It shares no code with the dbt models: exact fractions instead of SQL numerics, loops instead of windows.
 """

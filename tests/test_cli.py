@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -22,14 +23,15 @@ def smartgrid(*args: str, env=None) -> subprocess.CompletedProcess:
         (["run", "--start", "2026-11-25T10:30"], "is not on a whole UTC hour"),
         (["run", "--start", "2026-11-25T12:00", "--end", "2026-11-25T10:00"], "must be before end"),
         (["run", "--start", "yesterday"], "is not an ISO 8601 time"),
-        (["run", "--frobnicate"], "unrecognized arguments: --frobnicate"),
-        (["simulate", "--start", "2026-11-25T00:00"], "the following arguments are required: --end"),
+        (["run", "--frobnicate"], "No such option: --frobnicate"),
+        (["simulate", "--start", "2026-11-25T00:00"], "Missing option '--end'"),
         (["simulate", "--start", "2026-11-25T02:00", "--end", "2026-11-25T01:00"], "must be before --end"),
         (
             ["simulate", "--start", "2026-11-25T00:00", "--end", "2026-11-25T01:00", "--defect-rate", "0.9"],
             "--defect-rate must be between 0 and 0.2",
         ),
-        (["launch"], "invalid choice: 'launch'"),
+        (["launch"], "No such command 'launch'"),
+        (["db", "url", "--frobnicate"], "No such option: --frobnicate (see `smartgrid db url --help`)"),
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_2(args, message):
@@ -65,3 +67,22 @@ def test_db_url_is_accepted_by_psql(targets):
     assert answer.stdout.strip() == "smartgrid_test_warehouse", answer.stderr
     source = smartgrid("db", "url", "--source", env=dict(os.environ)).stdout.strip()
     assert "smartgrid_test_source" in source
+
+
+def test_help_describes_every_option_and_shows_defaults():
+    done = smartgrid("backfill", "--help")
+    assert done.returncode == 0
+    assert "[default: 24h]" in done.stdout and "[required]" in done.stdout
+    for option in ("--start", "--end", "--chunk", "--no-validation", "--restart", "--verbose"):
+        line = next(line for line in done.stdout.splitlines() if option in line)
+        described = re.search(rf"{option}\s+(?:-v\s+)?<\w+>\s+(\w.*?)\s*│", line)
+        assert described and len(described.group(1)) > 5, line
+
+
+def test_version_and_verbose_after_the_subcommand():
+    from importlib.metadata import version
+
+    assert smartgrid("--version").stdout.strip() == f"smartgrid {version('smartgrid-elt')}"
+    # -v is accepted after the subcommand too, and shows the traceback of a failure
+    done = smartgrid("run", "--start", "2026-11-25T10:00", "-v", env={**__import__("os").environ, "POSTGRES_PORT": "0"})
+    assert done.returncode == 2 and "POSTGRES_PORT must be at least 1" in done.stderr

@@ -5,14 +5,13 @@ No data needed: `dbt parse` and `dbt ls` read the project only.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from orchestration.dbt_runner import dbt_environment
+from orchestration.settings import library_environment
+from orchestration.steps.dbt_runner import dbt_environment
 
 MARTS = {
-    # mart: its grain, hand-copied from SPEC §4
+    # mart: its grain, hand-copied from docs/data-contract.md §4
     "fct_sensor_hourly": ["sensor_id", "sensor_type", "hour_start"],
     "fct_meter_consumption_hourly": ["meter_id", "hour_start"],
     "fct_customer_consumption_daily": ["customer_id", "day"],
@@ -22,8 +21,8 @@ MARTS = {
 def dbt(settings, warehouse, *args: str):
     from dbt.cli.main import dbtRunner
 
-    os.environ.update(dbt_environment(settings, warehouse))
-    result = dbtRunner().invoke([*args, "--project-dir", str(settings.dbt_project_dir), "--quiet"])
+    with library_environment(dbt_environment(settings, warehouse)):
+        result = dbtRunner().invoke([*args, "--project-dir", str(settings.dbt_project_dir), "--quiet"])
     assert result.success, result.exception
     return result.result
 
@@ -163,3 +162,33 @@ def test_incremental_models_are_ready_to_distribute_on_citus(manifest):
         for index in node.config.get("indexes") or []:
             if index.get("unique"):
                 assert column in index["columns"], f"{name}: unique index {index['columns']} lacks {column}"
+
+
+def test_the_marts_the_pipeline_backs_up_and_restores_come_from_the_manifest(settings):
+    from orchestration.steps import dbt_project
+
+    assert dbt_project.marts(settings) == {
+        "fct_customer_consumption_daily": "day",
+        "fct_meter_consumption_hourly": "hour_start",
+        "fct_meter_consumption_hourly_vee": "hour_start",
+        "fct_sensor_hourly": "hour_start",
+    }
+
+
+def test_a_new_incremental_mart_is_picked_up_without_editing_python():
+    from orchestration.steps.dbt_project import marts_in
+
+    def model(name, schema, materialized, *columns):
+        config = {"schema": schema, "materialized": materialized}
+        return {"resource_type": "model", "name": name, "alias": name, "config": config,
+                "columns": dict.fromkeys(columns)}  # fmt: skip
+
+    manifest = {
+        "nodes": {
+            "model.smartgrid.fct_feeder_daily": model("fct_feeder_daily", "marts", "incremental", "feeder_id", "day"),
+            "model.smartgrid.fct_x_hourly": model("fct_x_hourly", "marts", "incremental", "hour_start"),
+            "model.smartgrid.rpt_view": model("rpt_view", "marts", "view", "day"),  # a view has nothing to restore
+            "model.smartgrid.int_y": model("int_y", "intermediate", "incremental", "hour_start"),
+        }
+    }
+    assert marts_in(manifest) == {"fct_feeder_daily": "day", "fct_x_hourly": "hour_start"}

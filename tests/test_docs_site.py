@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration import docs_site
+from orchestration.local import docs_site
 
 pytestmark = [
     pytest.mark.slow,

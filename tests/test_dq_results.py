@@ -5,52 +5,58 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from orchestration.dq_results import record_run, score
+from orchestration.results.model import CheckpointReport, DbtReport, DbtTest, DqCheck, ExpectationCheck
+from orchestration.steps.dq_results import record_run, score
 from tests.helpers import query
 
 START, END = datetime(2026, 3, 10, 10), datetime(2026, 3, 10, 11)
 
 
-def gx_check(name: str, severity: str, success: bool, observed=None) -> dict:
-    return {
-        "name": name,
-        "checked_object": name.split(":")[0],
-        "severity": severity,
-        "success": success,
-        "observed_value": observed,
-        "threshold": "mostly=0.99",
-        "detail": "",
-    }
+def gx_check(name: str, severity: str, success: bool, observed=None) -> ExpectationCheck:
+    return ExpectationCheck(
+        name=name,
+        checked_object=name.split(":")[0],
+        severity=severity,
+        success=success,
+        observed_value=observed,
+        threshold="mostly=0.99",
+        detail="",
+    )
 
 
-def dbt_test(name: str, status: str, failures: int = 0, severity: str = "critical") -> dict:
-    return {"name": name, "checked_object": "fct_x", "severity": severity, "status": status, "failures": failures}
+def dbt_test(name: str, status: str, failures: int = 0, severity: str = "critical") -> DbtTest:
+    return DbtTest(name=name, checked_object="fct_x", severity=severity, status=status, failures=failures)
 
 
-RESULT = {
-    "checkpoint": {
-        "checks": [
-            gx_check("raw_meter_readings_window: unique(event_id)", "critical", True, 0.0),
-            gx_check("fct_sensor_hourly_window: between(reading_count)", "critical", True, 0.0),
-            gx_check("fct_meter_consumption_hourly_window: between(consumption_kwh)", "critical", False, 12.5),
-            gx_check("raw_meter_readings_window: in_set(seconds_off_quarter_hour)", "warning", False, 40.0),
-            gx_check("raw_sensor_data_window: in_set(is_nan)", "warning", True, 0.0),
-        ]
-    },
-    "dbt": {"tests": [dbt_test("not_null_a", "pass"), dbt_test("not_null_b", "pass"), dbt_test("unique_c", "pass")]},
-}
+CHECKPOINT = CheckpointReport(
+    success=False,
+    seconds=1.0,
+    checks=[
+        gx_check("raw_meter_readings_window: unique(event_id)", "critical", True, 0.0),
+        gx_check("fct_sensor_hourly_window: between(reading_count)", "critical", True, 0.0),
+        gx_check("fct_meter_consumption_hourly_window: between(consumption_kwh)", "critical", False, 12.5),
+        gx_check("raw_meter_readings_window: in_set(seconds_off_quarter_hour)", "warning", False, 40.0),
+        gx_check("raw_sensor_data_window: in_set(is_nan)", "warning", True, 0.0),
+    ],
+)
+DBT = DbtReport(
+    command="build",
+    success=True,
+    seconds=1.0,
+    tests=[dbt_test("not_null_a", "pass"), dbt_test("not_null_b", "pass"), dbt_test("unique_c", "pass")],
+)
 
 
 def test_a_run_is_recorded_with_its_score_and_failed_checks(fresh_databases):
     warehouse, _ = fresh_databases
     # 6 critical checks (weight 3), 5 passed; 2 warnings (weight 1), 1 passed:
     # 100 x (5 x 3 + 1 x 1) / (6 x 3 + 2 x 1) = 100 x 16 / 20 = 80.0
-    summary = record_run(warehouse, "run-1", START, END, RESULT)
-    assert summary["score"] == 80.0 and summary["checks"] == 8
-    assert [c["check_name"] for c in summary["failed_critical"]] == [
+    summary = record_run(warehouse, "run-1", START, END, CHECKPOINT, DBT)
+    assert summary.score == 80.0 and summary.checks == 8
+    assert [c.check_name for c in summary.failed_critical] == [
         "fct_meter_consumption_hourly_window: between(consumption_kwh)"
     ]
-    assert [c["check_name"] for c in summary["failed_warning"]] == [
+    assert [c.check_name for c in summary.failed_warning] == [
         "raw_meter_readings_window: in_set(seconds_off_quarter_hour)"
     ]
 
@@ -70,9 +76,9 @@ def test_a_run_is_recorded_with_its_score_and_failed_checks(fresh_databases):
     assert query(warehouse, "select count(*) from audit.dq_run_results where run_id = 'run-1'") == [(8,)]
 
     # recording the same run again replaces its rows; another run adds its own
-    record_run(warehouse, "run-1", START, END, RESULT)
-    clean = {"checkpoint": {"checks": [gx_check("a: b(c)", "critical", True)]}, "dbt": {"tests": []}}
-    assert record_run(warehouse, "run-2", END, datetime(2026, 3, 10, 12), clean)["score"] == 100.0
+    record_run(warehouse, "run-1", START, END, CHECKPOINT, DBT)
+    clean = CheckpointReport(success=True, seconds=1.0, checks=[gx_check("a: b(c)", "critical", True)])
+    assert record_run(warehouse, "run-2", END, datetime(2026, 3, 10, 12), clean, None).score == 100.0
     assert query(
         warehouse,
         "select run_id, run_score, checks, failed_critical, failed_warning from audit.dq_run_scores order by run_id",
@@ -80,10 +86,9 @@ def test_a_run_is_recorded_with_its_score_and_failed_checks(fresh_databases):
 
 
 def test_the_score_weighs_critical_checks_three_times():
-    from orchestration.dq_results import Check
-
     def check(severity, success):
-        return Check("dbt", "x", "y", severity, success, None, None, None)
+        return DqCheck(check_source="dbt", check_name="x", checked_object="y", severity=severity, success=success,
+                       observed_value=None, threshold=None, detail=None)  # fmt: skip
 
     # one failed critical among three warnings that pass: 100 x 3 / (3 + 3) = 50.0
     assert score([check("critical", False)] + [check("warning", True)] * 3) == 50.0

@@ -6,17 +6,16 @@ rebuild the model and its children with --full-refresh, and let compare_with_sav
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import os
 import shutil
 from datetime import UTC, datetime
 
 import pytest
 
-from orchestration.database import drop_database, ensure_database
-from orchestration.dbt_runner import dbt_environment
-from orchestration.loader import load_raw
+from orchestration.db.connection import drop_database, ensure_database
+from orchestration.settings import library_environment
+from orchestration.steps.dbt_runner import dbt_environment
+from orchestration.steps.loader import load_raw
 from tests.helpers import at, build, create_source_tables, insert_sensor_rows, query
 
 pytestmark = pytest.mark.slow
@@ -79,9 +78,9 @@ def test_compare_lists_exactly_the_rows_a_rounding_change_alters(settings, built
         """`make compare-save` / `make compare` for the project at project_settings; returns what it printed."""
         from dbt.cli.main import dbtRunner
 
-        os.environ.update(dbt_environment(project_settings, built))
         args = ["run-operation", macro, "--args", "{model_name: fct_sensor_hourly}"]
-        result = dbtRunner().invoke([*args, "--project-dir", str(project_settings.dbt_project_dir)])
+        with library_environment(dbt_environment(project_settings, built)):
+            result = dbtRunner().invoke([*args, "--project-dir", str(project_settings.dbt_project_dir)])
         assert result.success, result.exception
         return capsys.readouterr().out
 
@@ -96,7 +95,7 @@ def test_compare_lists_exactly_the_rows_a_rounding_change_alters(settings, built
     sql = model.read_text()
     assert sql.count("round(avg(value), 6)") == 1
     model.write_text(sql.replace("round(avg(value), 6)", "round(avg(value), 1)"))
-    changed_project = dataclasses.replace(settings, repo_root=tmp_path)
+    changed_project = settings.model_copy(update={"repo_root": tmp_path})
     build(changed_project, built, "--select", "fct_sensor_hourly+", "--full-refresh")
 
     # and two rows the saved copy differs in by hand: S1 voltage missing (-> added), an S9 row extra (-> removed)
@@ -135,7 +134,7 @@ def test_compare_lists_exactly_the_rows_a_rounding_change_alters(settings, built
 
 
 def run_sql(target, sql: str) -> None:
-    from orchestration.database import connected
+    from orchestration.db.connection import connected
 
     with connected(target) as conn, conn.cursor() as cur:
         cur.execute(sql)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from orchestration.simulator import SimulationConfig, simulate
+from orchestration.local.simulator import SimulationConfig, simulate
 from tests.helpers import (
     assert_marts_match_the_contract,
     assert_raw_holds_each_source_row_once,
@@ -49,23 +49,23 @@ def test_flow_end_to_end_with_late_rows_and_reruns(settings, simulated, prefect_
     source_rows = scalar(source, "select count(*) from sensor_data") + scalar(
         source, "select count(*) from meter_readings"
     )
-    assert first["load"]["rows_loaded"] == source_rows > 0
-    assert first["dbt"]["success"] and first["dbt"]["failures"] == []
-    assert first["dbt"]["command"] == "build --selector hourly"  # the cadence selector (dbt_smartgrid/selectors.yml)
-    assert first["checkpoint"]["success"] and first["checkpoint"]["statistics"]["failed_critical"] == 0
-    assert first["checkpoint"]["rows_validated"]["fct_meter_consumption_hourly"] > 0
-    assert first["checkpoint"]["rows_validated"]["raw_meter_readings"] > 0
+    assert first.load.rows_loaded == source_rows > 0
+    assert first.dbt.success and first.dbt.failures == []
+    assert first.dbt.command == "build --selector hourly"  # the cadence selector (dbt_smartgrid/selectors.yml)
+    assert first.checkpoint.success and first.checkpoint.statistics.failed_critical == 0
+    assert first.checkpoint.rows_validated["fct_meter_consumption_hourly"] > 0
+    assert first.checkpoint.rows_validated["raw_meter_readings"] > 0
     # every expectation and dbt data test of the run is in audit.dq_run_results, none critical and failed
-    dq = first["data_quality"]
-    assert dq["failed_critical"] == [] and dq["checks"] == first["checkpoint"]["statistics"][
-        "evaluated_expectations"
-    ] + len(first["dbt"]["tests"])
+    dq = first.data_quality
+    assert dq.failed_critical == [] and dq.checks == first.checkpoint.statistics.evaluated_expectations + len(
+        first.dbt.tests
+    )
     assert query(
         warehouse,
         "select count(*), count(*) filter (where not success and severity = 'critical') "
         "from audit.dq_run_results where run_id = %s",
-        (dq["run_id"],),
-    ) == [(dq["checks"], 0)]
+        (dq.run_id,),
+    ) == [(dq.checks, 0)]
     assert_marts_match_the_contract(warehouse)
 
     # the held-back rows arrive for hours already processed, plus three new hours of data
@@ -84,7 +84,7 @@ def test_flow_end_to_end_with_late_rows_and_reruns(settings, simulated, prefect_
     )
     second = smartgrid_etl_flow(start_time=START + timedelta(hours=8), end_time=START + timedelta(hours=9))
     # the late rows are for hours before the reconciled ones: found by their new ids
-    assert second["load"]["rows_loaded"] == held + new_hours
+    assert second.load.rows_loaded == held + new_hours
     sensor_count, meter_count, daily_count = assert_marts_match_the_contract(warehouse)
     assert_raw_holds_each_source_row_once(warehouse, source)
 
@@ -94,7 +94,7 @@ def test_flow_end_to_end_with_late_rows_and_reruns(settings, simulated, prefect_
         for m in ("fct_sensor_hourly", "fct_meter_consumption_hourly", "fct_customer_consumption_daily")
     }
     third = smartgrid_etl_flow(start_time=START + timedelta(hours=8), end_time=START + timedelta(hours=9))
-    assert third["load"]["rows_loaded"] == 0
+    assert third.load.rows_loaded == 0
     assert {m: mart_rows(warehouse, m) for m in before} == before
     assert (sensor_count, meter_count, daily_count) == tuple(len(v) for v in before.values())
 
@@ -105,11 +105,11 @@ def test_an_empty_window_succeeds_with_a_freshness_warning(settings, simulated, 
     result = smartgrid_etl_flow(
         start_time=datetime(2026, 1, 1, 3), end_time=datetime(2026, 1, 1, 4), enable_validation=True
     )
-    assert result["load"]["window_is_empty"]
-    assert any("freshness" in w for w in result["warnings"])
+    assert result.load.window_is_empty
+    assert any("freshness" in w for w in result.warnings)
     # rows that arrived for earlier hours were still loaded: nothing in the source is before 2026-01-01
-    assert result["load"]["rows_loaded"] == 0
-    assert result["checkpoint"]["success"]
+    assert result.load.rows_loaded == 0
+    assert result.checkpoint.success
 
 
 def test_a_failed_checkpoint_fails_the_run_and_says_which(settings, simulated, prefect_api):
@@ -124,9 +124,9 @@ def test_a_failed_checkpoint_fails_the_run_and_says_which(settings, simulated, p
     error = state.result(raise_on_failure=False)
     assert "checkpoint run_window failed" in str(error) and "consumption_kwh" in str(error)
     # the marts were built (the checkpoint runs after dbt) and the result says what failed
-    assert error.result["checkpoint"]["statistics"]["unsuccessful_expectations"] >= 1
+    assert error.report.checkpoint.statistics.unsuccessful_expectations >= 1
     # the failed run's checks and score are recorded before it fails
-    run_id = error.result["data_quality"]["run_id"]
+    run_id = error.report.data_quality.run_id
     failed = query(
         warehouse,
         "select check_name, run_score from audit.dq_run_results "
@@ -154,7 +154,7 @@ def test_the_run_summary_artifact_is_published(settings, simulated, prefect_api)
     assert artifact is not None
     assert "rows new to raw" in artifact.data and "enable_validation=false" in artifact.data
     # without the checkpoint the dbt data tests alone make the score
-    assert "## Data quality" in artifact.data and f"score **{result['data_quality']['score']}**" in artifact.data
+    assert "## Data quality" in artifact.data and f"score **{result.data_quality.score}**" in artifact.data
 
 
 def test_warnings_are_recorded_and_shown_but_do_not_fail_the_run(settings, simulated, prefect_api):
@@ -166,8 +166,8 @@ def test_warnings_are_recorded_and_shown_but_do_not_fail_the_run(settings, simul
     warehouse, source = simulated
     hour = datetime(2026, 5, 2, 10)
     # a meter whose clock is 5 minutes off the quarter-hour grid: 10:05, 10:20, 10:35, 10:50 (all valid per
-    # SPEC §3), so all 4 raw rows of the window are off the grid (warning: at most 1 % may be), and no sensor
-    # reported in this hour (warning: an empty window)
+    # docs/data-contract.md §3), so all 4 raw rows of the window are off the grid (warning: at most 1 % may be),
+    # and no sensor reported in this hour (warning: an empty window)
     insert_meter_rows(
         source,
         [
@@ -182,17 +182,17 @@ def test_warnings_are_recorded_and_shown_but_do_not_fail_the_run(settings, simul
         ],
     )
     result = smartgrid_etl_flow(start_time=hour, end_time=hour + timedelta(hours=1))
-    dq = result["data_quality"]
-    assert result["checkpoint"]["success"] and dq["failed_critical"] == []
-    failed = {(c["check_name"], c["observed_value"]) for c in dq["failed_warning"]}
+    dq = result.data_quality
+    assert result.checkpoint.success and dq.failed_critical == []
+    failed = {(c.check_name, c.observed_value) for c in dq.failed_warning}
     assert ("raw_meter_readings_window: expect_column_values_to_be_in_set(seconds_off_quarter_hour)", 100.0) in failed
     assert ("raw_sensor_data_window: expect_table_row_count_to_be_between()", 0) in failed
     # the score counts them: the same number from the table, by the README's formula (critical 3, warning 1)
     rows = query(warehouse, "select severity, success, run_score from audit.dq_run_results where run_id = %s",
-                 (dq["run_id"],))  # fmt: skip
+                 (dq.run_id,))  # fmt: skip
     weights = [(3 if severity == "critical" else 1, ok) for severity, ok, _ in rows]
     expected = round(100 * sum(w for w, ok in weights if ok) / sum(w for w, _ in weights), 1)
-    assert dq["score"] == expected < 100 and {float(r[2]) for r in rows} == {expected}
+    assert dq.score == expected < 100 and {float(r[2]) for r in rows} == {expected}
     # the VEE rule sees the same clock problem, reading by reading
     assert query(
         warehouse,
@@ -226,3 +226,4 @@ def test_cli_run_prints_the_result_as_json_on_the_last_line(settings, simulated,
     assert result["success"] and result["window"] == {"start": "2026-05-04T01:00:00Z", "end": "2026-05-04T03:00:00Z"}
     assert result["load"]["rows_loaded"] > 0 and result["dbt"]["success"] and result["checkpoint"]["success"]
     assert set(result["load"]["tables"]) == {"sensor_data", "meter_readings"}
+    assert set(result) == {"success", "window", "warnings", "load", "dbt", "checkpoint", "data_quality", "cleanup"}

@@ -1,4 +1,4 @@
-"""The raw load (SPEC §2): exactly once, nothing skipped, values unchanged, all-or-nothing."""
+"""The raw load (docs/data-contract.md §2): exactly once, nothing skipped, values unchanged, all-or-nothing."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 import psycopg2
 import pytest
 
-from orchestration import loader
-from orchestration.database import with_retries
-from orchestration.loader import SourceSchemaError, hour_ranges, load_raw
-from orchestration.retention import cleanup_raw
 from orchestration.settings import DbTarget
+from orchestration.steps import loader
+from orchestration.steps.loader import SourceSchemaError, load_raw
+from orchestration.steps.reconcile import hour_ranges
+from orchestration.steps.retention import cleanup_raw
 from tests.helpers import at, insert_meter_rows, insert_sensor_rows, query, scalar
 
 
@@ -149,7 +149,7 @@ def test_a_load_that_fails_half_way_leaves_raw_as_it_was(fresh_databases, monkey
 
     monkeypatch.setattr(loader, "stream_copy", dies_on_the_meter_table)
     with pytest.raises(psycopg2.errors.QueryCanceled):
-        load_raw(warehouse, source, at("02:00"), at("03:00"), attempts=1)
+        load_raw(warehouse, source, at("02:00"), at("03:00"))
     # each table loads in its own transaction: the meter table is as it was, the sensor table complete
     assert raw_event_ids(warehouse, "meter_readings") == []
     assert raw_event_ids(warehouse, "sensor_data") == ["before", "new-sensor"]
@@ -169,25 +169,29 @@ def test_a_source_that_fails_mid_copy_is_not_half_loaded(fresh_databases):
             loader.stream_copy(src_cur, "copy (select 1/0) to stdout", wh_cur, "copy t from stdin")
 
 
-def test_connection_errors_are_retried_with_backoff():
-    attempts, delays = [], []
+def test_connection_errors_are_retried_with_backoff_by_prefect():
+    from types import SimpleNamespace
 
-    def flaky():
-        attempts.append(1)
-        if len(attempts) < 3:
-            raise psycopg2.OperationalError("connection refused")
-        return "ok"
+    from orchestration.flows.smartgrid_etl_flow import load_raw_task, retry_on_connection_errors
 
-    assert with_retries(flaky, what="test", base_delay=1, sleep=delays.append) == "ok"
-    assert len(attempts) == 3
-    assert 0 <= delays[0] <= 1 and 0 <= delays[1] <= 2  # full jitter under 1 s, then 2 s
+    assert load_raw_task.retries == 4 and load_raw_task.retry_delay_seconds == [2, 4, 8, 16]
+    assert load_raw_task.retry_jitter_factor == 1  # delays vary around those, so retries of many runs spread out
+
+    def retried(exc) -> bool:
+        return retry_on_connection_errors(None, None, SimpleNamespace(result=lambda raise_on_failure: exc))
+
+    assert retried(psycopg2.OperationalError("connection refused"))
+    # waiting cannot fix a wrong password or database, nor a bug
+    assert not retried(psycopg2.OperationalError('password authentication failed for user "x"'))
+    assert not retried(psycopg2.OperationalError('database "x" does not exist'))
+    assert not retried(ValueError("bug"))
 
 
 def test_an_unreachable_source_fails_with_a_clear_error(fresh_databases):
     warehouse, _ = fresh_databases
     nowhere = DbTarget("127.0.0.1", 1, "smartgrid_source", "postgres")
     with pytest.raises(psycopg2.OperationalError, match="127.0.0.1"):
-        load_raw(warehouse, nowhere, at("01:00"), at("02:00"), attempts=2, base_delay=0.01)
+        load_raw(warehouse, nowhere, at("01:00"), at("02:00"))
 
 
 def test_a_source_without_the_contract_tables_is_named(fresh_databases, source):
@@ -210,7 +214,7 @@ def test_retention_deletes_old_raw_rows_only_and_never_reloads_them(fresh_databa
     )
     load_raw(warehouse, source, now - timedelta(hours=1), now)
     result = cleanup_raw(warehouse, now, retention_days=90)
-    assert result["rows_deleted"] == {"sensor_data": 1, "meter_readings": 0}
+    assert result.rows_deleted == {"sensor_data": 1, "meter_readings": 0}
     assert raw_event_ids(warehouse, "sensor_data") == ["recent"]
     assert scalar(source, "select count(*) from sensor_data") == 2  # the source is never touched
     assert load_raw(warehouse, source, now - timedelta(hours=1), now).rows_loaded == 0

@@ -1,4 +1,4 @@
-"""The marts on a tiny hand-worked dataset (SPEC §3-§4): every number below is worked out in the comments.
+"""The marts on a tiny hand-worked dataset (docs/data-contract.md §3-§4): every number below is worked out in comments.
 
 All times are on 2026-03-10, UTC.
 """
@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from orchestration.loader import load_raw
+from orchestration.steps.loader import load_raw
 from tests.helpers import at, build, d, insert_meter_rows, insert_sensor_rows, mart_rows, query, scalar
 
 pytestmark = pytest.mark.slow

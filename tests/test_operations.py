@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orchestration.backfill import finished_chunks, parse_chunk, plan_chunks, run_backfill
-from orchestration.database import RunLockTimeout, run_lock
-from orchestration.prefect_api import server_environment
-from orchestration.simulator import SimulationConfig, simulate
+from orchestration.db.lock import RunLockTimeout, run_lock
+from orchestration.flows.backfill import finished_chunks, parse_chunk, plan_chunks, run_backfill
+from orchestration.local.prefect_server import server_environment
+from orchestration.local.simulator import SimulationConfig, simulate
 from tests.helpers import (
     assert_marts_match_the_contract,
     assert_raw_holds_each_source_row_once,
@@ -83,7 +83,7 @@ def prefect_server_with_ui(tmp_path):
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}/api"
-    from orchestration.prefect_api import healthy
+    from orchestration.local.prefect_server import healthy
 
     deadline = time.monotonic() + 180
     while not healthy(url):
@@ -127,7 +127,7 @@ def test_a_scheduled_deployment_run_processes_the_hour_before_its_scheduled_star
         flow_run = run_deployment("smartgrid-etl-flow/hourly", scheduled_time=scheduled, timeout=0)
         worker = subprocess.run(
             [prefect, "worker", "start", "--pool", "smartgrid-process", "--run-once"],
-            env=env,
+            env={**env, "SMARTGRID_REPO_ROOT": str(REPO)},  # where the deployments' pull step finds the clone
             cwd=REPO,
             capture_output=True,
             text=True,
@@ -198,15 +198,15 @@ def test_chunks_cover_the_window_exactly():
 @pytest.mark.slow
 def test_an_interrupted_backfill_resumes_without_redoing_chunks_or_losing_rows(settings, three_days, prefect_api):
     from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
-    from orchestration.loader import load_raw
+    from orchestration.steps.loader import load_raw
 
     warehouse, source = three_days
     calls = []
 
     def run_flow(start, end):
         calls.append(start)
-        result = smartgrid_etl_flow(start_time=start, end_time=end, enable_validation=False)
-        return True, result
+        report = smartgrid_etl_flow(start_time=start, end_time=end, enable_validation=False)
+        return True, report
 
     def crash_after_loading_the_second_chunk(start, end):
         if len(calls) == 1:
@@ -229,7 +229,7 @@ def test_an_interrupted_backfill_resumes_without_redoing_chunks_or_losing_rows(s
 
 
 def _backfill(end):
-    from orchestration.backfill import backfill_id
+    from orchestration.flows.backfill import backfill_id
 
     return backfill_id(START, end, timedelta(hours=24))
 
@@ -289,6 +289,27 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def test_the_alert_webhook_is_retried_after_a_server_error():
+    from orchestration.flows.alerts import post_json
+
+    answers = [503, 204]
+
+    class Flaky(_Recorder):
+        def do_POST(self):  # noqa: N802 - the http.server API
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(answers.pop(0))
+            self.end_headers()
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Flaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert post_json(f"http://127.0.0.1:{server.server_port}/hook", {"text": "x"}) is True
+    finally:
+        server.shutdown()
+    assert answers == []  # the 503 was retried, the 204 ended it
+    assert post_json("http://127.0.0.1:1/hook", {"text": "x"}, attempts=2, timeout=1) is False  # nobody listens
+
+
 @pytest.mark.slow
 def test_a_failed_run_posts_an_alert_to_the_webhook(settings, fresh_databases, prefect_api, monkeypatch):
     from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
@@ -325,11 +346,12 @@ def test_passwords_come_from_a_secret_block_and_never_reach_logs_or_disk(
 
     from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
     from orchestration.secrets import with_secret_blocks
+    from orchestration.settings import load_settings
 
     secret = "s3cret-Wh-7f1c9e"  # the embedded server trusts local connections, so any password works
     Secret(value=secret).save("smartgrid-warehouse-password", overwrite=True)
     monkeypatch.setenv("POSTGRES_PASSWORD_BLOCK", "smartgrid-warehouse-password")
-    resolved = with_secret_blocks(settings)
+    resolved = with_secret_blocks(load_settings())  # the block's name is read from the environment
     assert resolved.warehouse.password == secret and resolved.source.password == secret
 
     state = smartgrid_etl_flow(start_time=START, end_time=START + timedelta(hours=2), return_state=True)

@@ -96,3 +96,54 @@ def test_one_bound_means_one_hour_and_offsets_are_converted():
 def test_bad_windows_are_rejected(start, end, message):
     with pytest.raises(WindowError, match=message):
         resolve_window(start, end)
+
+
+def test_only_the_settings_module_reads_or_writes_the_environment():
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    settings_module = repo / "orchestration" / "settings.py"
+    offenders = []
+    for path in [*(repo / "orchestration").rglob("*.py"), *(repo / "benchmarks").rglob("*.py")]:
+        if path == settings_module:
+            continue
+        text = path.read_text()
+        found = [word for word in ("os.environ", "getenv", "putenv") if word in text]
+        offenders += [f"{path.relative_to(repo)}: {word}" for word in found]
+    assert offenders == []
+    assert "os.environ" in settings_module.read_text()  # the check looks where the reading really is
+
+
+def test_importing_the_package_changes_no_environment_variable():
+    import subprocess
+    import sys
+
+    probe = (
+        "import os; before = dict(os.environ); "
+        "import orchestration.cli, orchestration.settings; print(before == dict(os.environ))"
+    )
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "True"
+
+
+def test_library_environment_sets_variables_only_for_its_duration(monkeypatch):
+    import os
+
+    from orchestration.settings import library_environment
+
+    monkeypatch.delenv("SMARTGRID_PROBE", raising=False)
+    monkeypatch.setenv("PGTZ", "Asia/Kolkata")  # the user's choice wins over the UTC default
+    with library_environment({"SMARTGRID_PROBE": "1"}):
+        assert os.environ["SMARTGRID_PROBE"] == "1" and os.environ["PGTZ"] == "Asia/Kolkata"
+    assert "SMARTGRID_PROBE" not in os.environ and os.environ["PGTZ"] == "Asia/Kolkata"
+
+
+def test_docs_name_every_variable_the_settings_read():
+    from pathlib import Path
+
+    from orchestration.settings import Settings
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "settings.md").read_text()
+    variables = {choice for field in Settings.model_fields.values() if field.validation_alias
+                 for choice in field.validation_alias.choices if choice.isupper()}  # fmt: skip
+    assert len(variables) > 15
+    assert [v for v in sorted(variables) if v not in docs and not v.startswith(("SOURCE_POSTGRES_", "BENCH_"))] == []

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from orchestration.loader import load_raw
+from orchestration.steps.loader import load_raw
 from tests.helpers import build, d, insert_meter_rows, mart_rows, query
 
 pytestmark = pytest.mark.slow
@@ -109,7 +109,7 @@ def test_a_five_hour_gap_is_estimated_from_like_days_and_replaced_by_late_readin
     build(settings, warehouse)
 
     # Across the gap 10:00 -> 15:00 the register rises by what those hours used, 1 + 2 + 6 + 3 + 3 = 15 kWh.
-    # SPEC §4 spreads it linearly, 3 kWh an hour, and calls the hours questionable (10).
+    # docs/data-contract.md §4 spreads it linearly, 3 kWh an hour, and calls the hours questionable (10).
     # Like days: Tuesdays without estimates, nearest first: 03-03 (shape 1,2,3,2,2), 02-24 has an interpolated
     # hour (skipped), 02-17 (2,4,6,4,4), 02-10 (3,6,9,6,6). Their average 2,4,6,4,4 (sum 20) scaled to 15 kWh:
     # 15 x 2/20 = 1.5, 15 x 4/20 = 3, 15 x 6/20 = 4.5, 3, 3 (sum 15), code 8.
@@ -130,7 +130,7 @@ def test_a_five_hour_gap_is_estimated_from_like_days_and_replaced_by_late_readin
         "where meter_id = 'LD' and hour_start = %s",
         (datetime(2026, 3, 10, 12, tzinfo=UTC),),
     )
-    assert spec == [(d("3"), 10)]  # the SPEC mart keeps its linear spread
+    assert spec == [(d("3"), 10)]  # the contract's mart keeps its linear spread
     # The day's total equals the register delta: 10 hours before the gap and 9 after at 1 kWh, plus 15 = 34.
     register_delta = registers[END] - registers[GAP_DAY]
     assert register_delta == d("34")

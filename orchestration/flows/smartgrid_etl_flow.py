@@ -1,4 +1,7 @@
-"""The hourly ELT: load raw -> dbt build -> Great Expectations checkpoint -> optional cleanup (SPEC §5)."""
+"""The hourly ELT: load raw -> dbt build -> GX checkpoint -> optional cleanup (docs/data-contract.md §5).
+
+Tasks are thin: each calls one step of orchestration/steps/ and returns its part of the run's RunReport.
+"""
 
 from __future__ import annotations
 
@@ -8,85 +11,107 @@ from datetime import UTC, datetime
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
 
-from orchestration import mart_backup
-from orchestration.alerts import alert_on_failure
-from orchestration.database import resolve_targets, run_lock
-from orchestration.dbt_runner import DbtFailure, run_dbt
-from orchestration.dq_results import record_run
-from orchestration.loader import load_raw
-from orchestration.observability import mart_watermarks, rebuilt_since, rejected_by_reason
-from orchestration.quality import CHECKPOINT, prepare_checkpoint_in_background, run_checkpoint
-from orchestration.retention import cleanup_raw
+from orchestration.db.connection import is_transient
+from orchestration.db.lock import run_lock
+from orchestration.db.targets import resolve_targets
+from orchestration.flows.alerts import alert_on_failure
+from orchestration.results.model import (
+    CheckpointReport,
+    DataQualityReport,
+    DbtReport,
+    LoadResult,
+    RetentionReport,
+    RunReport,
+    RunWindow,
+)
+from orchestration.results.render import as_markdown
 from orchestration.secrets import with_secret_blocks
 from orchestration.settings import DbTarget, Settings, load_settings
-from orchestration.summary import summary_markdown
+from orchestration.steps import dbt_project, mart_backup
+from orchestration.steps.checkpoint import prepare_checkpoint_in_background, run_checkpoint
+from orchestration.steps.dbt_runner import DbtFailure, run_dbt
+from orchestration.steps.dq_results import record_run
+from orchestration.steps.gx_project import CHECKPOINT
+from orchestration.steps.loader import load_raw
+from orchestration.steps.mart_changes import mart_watermarks, rebuilt_since, rejected_by_reason
+from orchestration.steps.retention import cleanup_raw
 from orchestration.window import resolve_window
 
 
 class CheckpointFailed(RuntimeError):
     """A critical data-quality check failed; the marts are built but must not be trusted."""
 
-    def __init__(self, message: str, result: dict):
+    def __init__(self, message: str, report: RunReport):
         super().__init__(message)
-        self.result = result
+        self.report = report
 
 
-@task(name="load raw", cache_policy=NO_CACHE)
+def retry_on_connection_errors(task, task_run, state) -> bool:
+    """Prefect retry condition: only errors that waiting can fix (an unreachable database, not a wrong password)."""
+    return is_transient(state.result(raise_on_failure=False))
+
+
+@task(
+    name="load raw",
+    cache_policy=NO_CACHE,
+    retries=4,
+    retry_delay_seconds=exponential_backoff(backoff_factor=2),  # 2, 4, 8, 16 s
+    retry_jitter_factor=1,
+    retry_condition_fn=retry_on_connection_errors,
+)
 def load_raw_task(
     warehouse: DbTarget, source: DbTarget, start: datetime, end: datetime, reconcile_hours: int, full: bool
-) -> dict:
-    """Copy every source row before `end` that raw lacks (retries connection errors with backoff)."""
-    return load_raw(warehouse, source, start, end, reconcile_hours=reconcile_hours, full_reconcile=full).to_dict()
+) -> LoadResult:
+    """Copy every source row before `end` that raw lacks; one transaction per table, so a retry is safe."""
+    return load_raw(warehouse, source, start, end, reconcile_hours=reconcile_hours, full_reconcile=full)
 
 
 @task(name="dbt build", cache_policy=NO_CACHE)
-def dbt_build_task(settings: Settings, warehouse: DbTarget, loaded_at: str) -> dict:
+def dbt_build_task(settings: Settings, warehouse: DbTarget, loaded_at: datetime) -> DbtReport:
     """Build the `hourly` selector: what the new rows changed. Never retried blindly.
 
     One task for the whole build (its nodes are listed in the `smartgrid-dbt-nodes` artifact); with
     SMARTGRID_DBT_NODE_TASKS=1 prefect-dbt makes each dbt node a task, at ~0.2 s a node."""
-    before = mart_watermarks(warehouse)
+    marts = dbt_project.marts(settings)  # from the dbt manifest: a new mart is backed up and restored too
+    before = mart_watermarks(warehouse, marts)
     mart_backup.clear(warehouse)
     try:
-        outcome = run_dbt(
-            settings,
-            warehouse,
-            "build",
-            "--selector",
-            "hourly",
-            prefect=settings.dbt_node_tasks,
+        report = run_dbt(
+            settings, warehouse, "build", "--selector", "hourly", prefect=settings.dbt_node_tasks,
             extra_env=mart_backup.ENV,
-        )
+        )  # fmt: skip
     except DbtFailure:
         restored = mart_backup.restore(warehouse, before)
         get_run_logger().error("dbt build failed: the marts were put back as they were (%s rows restored)", restored)
         raise
     create_table_artifact(
-        key="smartgrid-dbt-nodes", table=outcome.nodes, description="dbt build: every node, its status and seconds"
+        key="smartgrid-dbt-nodes", table=report.nodes, description="dbt build: every node, its status and seconds"
     )
-    result = outcome.to_dict()
-    result["rebuilt"] = rebuilt_since(warehouse, before)
-    result["rejected_in_this_load"] = rejected_by_reason(warehouse, datetime.fromisoformat(loaded_at))
-    return result
+    report.rebuilt = rebuilt_since(warehouse, marts, before)
+    report.rejected_in_this_load = rejected_by_reason(warehouse, loaded_at)
+    return report
 
 
 @task(name="validate run window", cache_policy=NO_CACHE)
-def validate_window_task(settings: Settings, warehouse: DbTarget, start: datetime, end: datetime) -> dict:
+def validate_window_task(settings: Settings, warehouse: DbTarget, start: datetime, end: datetime) -> CheckpointReport:
     """GX checkpoint: row-level plausibility of the window's raw rows, aggregate plausibility of its marts rows."""
-    return run_checkpoint(settings, warehouse, start, end).to_dict()
+    return run_checkpoint(settings, warehouse, start, end)
 
 
 @task(name="record data quality", cache_policy=NO_CACHE)
-def record_data_quality_task(warehouse: DbTarget, start: datetime, end: datetime, result: dict) -> dict:
+def record_data_quality_task(
+    warehouse: DbTarget, start: datetime, end: datetime, checkpoint: CheckpointReport | None, dbt: DbtReport
+) -> DataQualityReport:
     """Write every GX expectation and dbt data test of this run, and its score, to audit.dq_run_results."""
     from prefect.runtime import flow_run
 
-    return record_run(warehouse, flow_run.id or str(uuid.uuid4()), start, end, result)
+    return record_run(warehouse, flow_run.id or str(uuid.uuid4()), start, end, checkpoint, dbt)
 
 
 @task(name="clean up raw", cache_policy=NO_CACHE)
-def cleanup_task(warehouse: DbTarget, end: datetime, retention_days: int) -> dict:
+def cleanup_task(warehouse: DbTarget, end: datetime, retention_days: int) -> RetentionReport:
     """Delete raw rows older than the retention period, in batches."""
     return cleanup_raw(warehouse, end, retention_days)
 
@@ -104,7 +129,7 @@ def smartgrid_etl_flow(
     end_time: datetime | None = None,
     enable_validation: bool = True,
     enable_cleanup: bool = False,
-) -> dict:
+) -> RunReport:
     """Process the UTC window [start_time, end_time); by default the hour before the scheduled start."""
     logger = get_run_logger()
     if enable_validation:
@@ -112,36 +137,26 @@ def smartgrid_etl_flow(
     start, end = resolve_window(start_time, end_time, reference=_scheduled_start())
     settings = with_secret_blocks(load_settings())
     warehouse, source = resolve_targets(settings)
-    logger.info(
-        "window %s .. %s (UTC); warehouse %s; source %s",
-        start.isoformat(),
-        end.isoformat(),
-        warehouse.describe(),
-        source.describe(),
-    )
-    result: dict = {"window": {"start": start.isoformat() + "Z", "end": end.isoformat() + "Z"}, "warnings": []}
+    logger.info("window %s .. %s (UTC); warehouse %s; source %s",
+                start.isoformat(), end.isoformat(), warehouse.describe(), source.describe())  # fmt: skip
+    report = RunReport(window=RunWindow.of(start, end), warnings=[])
     with run_lock(warehouse):
-        # the daily cleanup run also compares every hour of history with the source (docs/data-contract.md §2)
-        result["load"] = load_raw_task(warehouse, source, start, end, settings.reconcile_hours, enable_cleanup)
-        if result["load"]["window_is_empty"]:
+        # the daily cleanup run also compares every hour of history with the source (data contract §2)
+        report.load = load_raw_task(warehouse, source, start, end, settings.reconcile_hours, enable_cleanup)
+        if report.load.window_is_empty:
             warning = f"freshness: the source has no rows for {start.isoformat()} .. {end.isoformat()}"
             logger.warning(warning)
-            result["warnings"].append(warning)
-        result["dbt"] = dbt_build_task(settings, warehouse, result["load"]["loaded_at"])
-        result["checkpoint"] = validate_window_task(settings, warehouse, start, end) if enable_validation else None
-        result["data_quality"] = record_data_quality_task(warehouse, start, end, result)
-        result["cleanup"] = (
-            cleanup_task(warehouse, datetime.now(UTC).replace(tzinfo=None), settings.retention_days)
-            if enable_cleanup
-            else None
-        )
+            report.warnings.append(warning)
+        report.dbt = dbt_build_task(settings, warehouse, report.load.loaded_at)
+        report.checkpoint = validate_window_task(settings, warehouse, start, end) if enable_validation else None
+        report.data_quality = record_data_quality_task(warehouse, start, end, report.checkpoint, report.dbt)
+        now = datetime.now(UTC).replace(tzinfo=None)
+        report.cleanup = cleanup_task(warehouse, now, settings.retention_days) if enable_cleanup else None
     create_markdown_artifact(
-        key="smartgrid-etl-summary", markdown=summary_markdown(result), description="smartgrid ELT run summary"
+        key="smartgrid-etl-summary", markdown=as_markdown(report), description="smartgrid ELT run summary"
     )
-    checkpoint = result["checkpoint"]
-    if checkpoint is not None and not checkpoint["success"]:
-        raise CheckpointFailed(
-            f"Great Expectations checkpoint {CHECKPOINT} failed: " + "; ".join(checkpoint["failed_expectations"]),
-            result,
-        )
-    return result
+    if report.checkpoint is not None and not report.checkpoint.success:
+        failed = "; ".join(report.checkpoint.failed_expectations)
+        message = f"Great Expectations checkpoint {CHECKPOINT} failed: {failed}"
+        raise CheckpointFailed(message, report.failed(message))
+    return report

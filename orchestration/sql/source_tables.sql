@@ -1,4 +1,4 @@
--- The operational database's two tables, exactly as SPEC §1 has them (used by the simulator and tests;
+-- The operational database's two tables, exactly as docs/data-contract.md §1 has them (used by the simulator and tests;
 -- in production these tables belong to the ingestion services).
 create table if not exists sensor_data (
     id          bigserial primary key,

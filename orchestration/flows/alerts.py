@@ -6,36 +6,41 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import random
-import time
-import urllib.request
+
+from orchestration.settings import load_settings
 
 log = logging.getLogger(__name__)
-WEBHOOK_ENV = "SMARTGRID_ALERT_WEBHOOK_URL"
 
 
 def post_json(url: str, payload: dict, *, attempts: int = 3, timeout: float = 10) -> bool:
-    """POST with exponential backoff and jitter; return False (and log) when the webhook stays unreachable."""
+    """POST with urllib3's retries (exponential backoff with jitter, also on 429/5xx answers); return False
+    (and log, without the URL) when the webhook stays unreachable."""
+    import urllib3
+
+    retries = urllib3.Retry(
+        total=attempts - 1,
+        backoff_factor=1,
+        backoff_jitter=1,
+        status_forcelist=(429, 500, 502, 503, 504),
+        allowed_methods=None,  # POST too: a duplicate alert is better than none
+        raise_on_status=False,
+    )
     body = json.dumps(payload, default=str).encode()
-    for attempt in range(1, attempts + 1):
-        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                if response.status < 300:
-                    return True
-        except OSError as exc:
-            log.warning("alert webhook attempt %d of %d failed: %s", attempt, attempts, type(exc).__name__)
-        if attempt < attempts:
-            time.sleep(random.uniform(0, 2 ** (attempt - 1)))
-    return False
+    headers = {"Content-Type": "application/json"}
+    try:
+        response = urllib3.request("POST", url, body=body, headers=headers, retries=retries, timeout=timeout)
+    except urllib3.exceptions.HTTPError as exc:
+        log.warning("alert webhook unreachable after %d attempts: %s", attempts, type(exc).__name__)
+        return False
+    return response.status < 300
 
 
 def alert_on_failure(flow, flow_run, state) -> None:
     """Prefect on_failure / on_crashed hook."""
-    url = os.environ.get(WEBHOOK_ENV)
-    if not url:
+    webhook = load_settings().alert_webhook_url
+    if webhook is None:
         return
+    url = webhook.get_secret_value()
     parameters = {k: v for k, v in (flow_run.parameters or {}).items() if k in ("start_time", "end_time")}
     message = (state.message or "").strip()
     payload = {

@@ -11,10 +11,10 @@ run has no checks. Every row of a run carries the score, and `audit.dq_run_score
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from orchestration.database import connected
+from orchestration.db.connection import connected
+from orchestration.results.model import CheckpointReport, DataQualityReport, DbtReport, DqCheck
 from orchestration.settings import DbTarget
 
 CRITICAL_WEIGHT = 3
@@ -56,65 +56,58 @@ group by run_id, window_start, window_end;
 """
 
 
-@dataclass
-class Check:
-    check_source: str
-    check_name: str
-    checked_object: str
-    severity: str
-    success: bool
-    observed_value: float | None
-    threshold: str | None
-    detail: str | None
-
-
-def checks_from_result(result: dict) -> list[Check]:
-    """The checks of a flow result: the checkpoint's expectations, then the dbt build's data tests."""
+def checks_from(checkpoint: CheckpointReport | None, dbt: DbtReport | None) -> list[DqCheck]:
+    """A run's checks: the checkpoint's expectations, then the dbt build's data tests."""
     checks = []
     seen: dict[str, int] = {}
-    for c in (result.get("checkpoint") or {}).get("checks", []):
-        name = c["name"]
-        seen[name] = seen.get(name, 0) + 1
-        if seen[name] > 1:  # the same expectation type twice on one column: keep both, apart
-            name = f"{name} #{seen[name]}"
+    for c in checkpoint.checks if checkpoint else []:
+        seen[c.name] = seen.get(c.name, 0) + 1
+        name = c.name if seen[c.name] == 1 else f"{c.name} #{seen[c.name]}"  # the same expectation twice: apart
         checks.append(
-            Check(
-                "great_expectations",
-                name,
-                c["checked_object"],
-                c["severity"],
-                c["success"],
-                c["observed_value"],
-                c["threshold"],
-                c["detail"],
+            DqCheck(
+                check_source="great_expectations",
+                check_name=name,
+                checked_object=c.checked_object,
+                severity=c.severity,
+                success=c.success,
+                observed_value=c.observed_value,
+                threshold=c.threshold,
+                detail=c.detail,
             )
         )
-    for t in (result.get("dbt") or {}).get("tests", []):
+    for test in dbt.tests if dbt else []:
         checks.append(
-            Check(
-                "dbt",
-                t["name"],
-                t["checked_object"],
-                t["severity"],
-                t["status"] == "pass",
-                t["failures"],
-                "0 failing rows",
-                t["status"],
+            DqCheck(
+                check_source="dbt",
+                check_name=test.name,
+                checked_object=test.checked_object,
+                severity=test.severity,
+                success=test.status == "pass",
+                observed_value=test.failures,
+                threshold="0 failing rows",
+                detail=test.status,
             )
         )
     return checks
 
 
-def score(checks: list[Check]) -> float:
+def score(checks: list[DqCheck]) -> float:
     """100 × passed weight / total weight (critical checks weigh CRITICAL_WEIGHT, warnings WARNING_WEIGHT)."""
     weights = [(CRITICAL_WEIGHT if c.severity == "critical" else WARNING_WEIGHT, c.success) for c in checks]
     total = sum(w for w, _ in weights)
     return 100.0 if total == 0 else round(100 * sum(w for w, ok in weights if ok) / total, 1)
 
 
-def record_run(warehouse: DbTarget, run_id: str, start: datetime, end: datetime, result: dict) -> dict:
+def record_run(
+    warehouse: DbTarget,
+    run_id: str,
+    start: datetime,
+    end: datetime,
+    checkpoint: CheckpointReport | None,
+    dbt: DbtReport | None,
+) -> DataQualityReport:
     """Write the run's checks (replacing any earlier rows of the same run); return the score and failures."""
-    checks = checks_from_result(result)
+    checks = checks_from(checkpoint, dbt)
     run_score = score(checks)
     checked_at = datetime.now(UTC)
     with connected(warehouse, application="smartgrid-dq-results") as conn, conn.cursor() as cur:
@@ -142,12 +135,12 @@ def record_run(warehouse: DbTarget, run_id: str, start: datetime, end: datetime,
                 for c in checks
             ],
         )
-    failed = [asdict(c) for c in checks if not c.success]
-    return {
-        "run_id": run_id,
-        "score": run_score,
-        "checks": len(checks),
-        "failed_critical": [c for c in failed if c["severity"] == "critical"],
-        "failed_warning": [c for c in failed if c["severity"] == "warning"],
-        "table": RESULTS_TABLE,
-    }
+    failed = [c for c in checks if not c.success]
+    return DataQualityReport(
+        run_id=run_id,
+        score=run_score,
+        checks=len(checks),
+        failed_critical=[c for c in failed if c.severity == "critical"],
+        failed_warning=[c for c in failed if c.severity == "warning"],
+        table=RESULTS_TABLE,
+    )

@@ -1,25 +1,22 @@
-"""What a run changed, for its Prefect artifact: rows and hours rebuilt per mart, rejected rows by reason."""
+"""What a run changed, for its report: rows and hours rebuilt per mart, rejected rows by reason.
+
+The marts and the column naming each row's hour (or day) come from the dbt manifest (steps/dbt_project.py).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from orchestration.database import connected
+from orchestration.db.connection import connected
+from orchestration.results.model import MartRebuild
 from orchestration.settings import DbTarget
 
-MART_PERIOD = {  # mart -> the column that says which hour (or day) a row is for
-    "fct_sensor_hourly": "hour_start",
-    "fct_meter_consumption_hourly": "hour_start",
-    "fct_customer_consumption_daily": "day",
-    "fct_meter_consumption_hourly_vee": "hour_start",
-}
 
-
-def mart_watermarks(warehouse: DbTarget) -> dict[str, datetime | None]:
+def mart_watermarks(warehouse: DbTarget, marts: dict[str, str]) -> dict[str, datetime | None]:
     """Each mart's newest loaded_through (None when the mart does not exist yet)."""
     marks = {}
     with connected(warehouse, application="smartgrid-observability") as conn, conn.cursor() as cur:
-        for mart in MART_PERIOD:
+        for mart in marts:
             cur.execute("select to_regclass(%s)", (f"marts.{mart}",))
             if cur.fetchone()[0] is None:
                 marks[mart] = None
@@ -29,18 +26,20 @@ def mart_watermarks(warehouse: DbTarget) -> dict[str, datetime | None]:
     return marks
 
 
-def rebuilt_since(warehouse: DbTarget, before: dict[str, datetime | None]) -> dict[str, dict[str, int]]:
+def rebuilt_since(
+    warehouse: DbTarget, marts: dict[str, str], before: dict[str, datetime | None]
+) -> dict[str, MartRebuild]:
     """Rows (and distinct hours or days) each mart rewrote since `before` was taken."""
     rebuilt = {}
     with connected(warehouse, application="smartgrid-observability") as conn, conn.cursor() as cur:
-        for mart, period in MART_PERIOD.items():
+        for mart, period in marts.items():
             cur.execute(
                 f"select count(*), count(distinct {period}) from marts.{mart} "
                 "where loaded_through > coalesce(%s, '-infinity'::timestamptz)",
                 (before.get(mart),),
             )
             rows, periods = cur.fetchone()
-            rebuilt[mart] = {"rows": rows, "days" if period == "day" else "hours": periods}
+            rebuilt[mart] = MartRebuild(rows=rows, **{"days" if period == "day" else "hours": periods})
     return rebuilt
 
 

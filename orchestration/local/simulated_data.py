@@ -1,31 +1,22 @@
-"""Write plausible smart-grid data, with a small share of realistic defects, into the source tables.
+"""Plausible smart-grid data, with a small share of realistic defects, as source rows (written by simulator.py).
 
 Meters report a cumulative energy register every 15 minutes; their load follows a daily shape (a morning and
 an evening peak). Grid sensors report voltage, current, power and frequency every minute. Everything is a
 pure function of (seed, device, time), so simulating overlapping windows twice writes each row once.
 
-Defects (SPEC §3), each at a share of `defect_rate`: late arrivals, duplicates (a new event_id for the same
-reading), NaN, out-of-range values, unknown sensor types and units, negative readings, future timestamps,
-gaps (missing readings) and register resets.
+Defects (docs/data-contract.md §3), each at a share of `defect_rate`: late arrivals, duplicates (a new event_id
+for the same reading), NaN, out-of-range values, unknown sensor types and units, negative readings, future
+timestamps, gaps (missing readings) and register resets.
 """
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import json
-import logging
 import math
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from importlib.resources import files
-
-from orchestration.database import connected
-from orchestration.settings import DbTarget
-
-log = logging.getLogger(__name__)
+from datetime import datetime, timedelta
 
 EPOCH = datetime(2024, 1, 1)
 METER_STEP = timedelta(minutes=15)
@@ -211,50 +202,3 @@ def sensor_rows(config: SimulationConfig, start: datetime, end: datetime, now: d
                 # a temperature probe wired to the same gateway: not a grid quantity
                 event_id = f"sd-{sensor_id}-temperature-{t:%Y%m%dT%H%M}"
                 yield [event_id, sensor_id, "temperature", 21.5, lat, lon, t, metadata, t + timedelta(seconds=5)]
-
-
-# --- writing --------------------------------------------------------------------------------------------
-
-SENSOR_COLUMNS = 'event_id, sensor_id, sensor_type, value, latitude, longitude, "timestamp", metadata, created_at'
-METER_COLUMNS = 'event_id, meter_id, customer_id, reading, unit, "timestamp", created_at'
-
-
-def source_ddl() -> str:
-    return files("orchestration").joinpath("sql/source_tables.sql").read_text()
-
-
-def _copy_rows(cur, table: str, columns: str, rows) -> int:
-    """COPY rows into a temporary table, then insert the ones whose event_id is new."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
-    buffer.seek(0)
-    cur.execute(f"create temp table incoming on commit drop as select {columns} from {table} with no data")
-    cur.copy_expert(f"copy incoming ({columns}) from stdin with (format csv)", buffer)
-    cur.execute(f"insert into {table} ({columns}) select {columns} from incoming on conflict (event_id) do nothing")
-    inserted = cur.rowcount
-    cur.execute("drop table incoming")
-    return inserted
-
-
-def simulate(
-    source: DbTarget, start: datetime, end: datetime, config: SimulationConfig, now: datetime | None = None
-) -> dict[str, int]:
-    """Write [start, end) (naive UTC) into the source tables; return rows inserted per table."""
-    now = now or datetime.now(UTC).replace(tzinfo=None)
-    inserted = {}
-    with connected(source, application="smartgrid-simulator") as conn, conn.cursor() as cur:
-        cur.execute(source_ddl())
-        day = start
-        while day < end:  # a day at a time keeps memory flat for long windows
-            chunk_end = min(end, day + timedelta(days=1))
-            inserted["sensor_data"] = inserted.get("sensor_data", 0) + _copy_rows(
-                cur, "sensor_data", SENSOR_COLUMNS, sensor_rows(config, day, chunk_end, now)
-            )
-            inserted["meter_readings"] = inserted.get("meter_readings", 0) + _copy_rows(
-                cur, "meter_readings", METER_COLUMNS, meter_rows(config, day, chunk_end, now)
-            )
-            log.info("simulated %s .. %s", day.isoformat(), chunk_end.isoformat())
-            day = chunk_end
-    return inserted

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from orchestration.database import connected
+from orchestration.db.connection import connected
 from orchestration.settings import DbTarget
 
 BACKUP_TABLE = "audit.mart_backup"

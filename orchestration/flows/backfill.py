@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from orchestration.database import connected
+from orchestration.db.connection import connected
+from orchestration.results.model import RunReport
 from orchestration.settings import DbTarget
 from orchestration.window import hours_in
 
@@ -83,34 +84,31 @@ class BackfillSummary:
     chunks_run: int = 0
     rows_loaded: int = 0
     seconds: float = 0.0
-    runs: list[dict] = field(default_factory=list)
+    runs: list[RunReport] = field(default_factory=list)
 
 
-class Progress:
-    """One status line: chunks, hours, rows and an ETA; redrawn in place on a terminal."""
+def progress_bar(stream=None):
+    """rich's progress bar: chunks, hours, rows, elapsed and remaining time, on stderr."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    def __init__(self, total_hours: int, stream=sys.stderr):
-        self.total_hours, self.stream = total_hours, stream
-        self.started = time.monotonic()
-        self.tty = stream.isatty()
-
-    def update(self, chunk_index: int, chunks: int, hours_done: int, hours_run: int, rows: int, note: str) -> None:
-        elapsed = time.monotonic() - self.started
-        remaining = self.total_hours - hours_done
-        eta = f"{elapsed / hours_run * remaining:.0f} s" if hours_run else "?"
-        width = 24
-        filled = int(width * hours_done / self.total_hours) if self.total_hours else width
-        line = (
-            f"[{'#' * filled}{'.' * (width - filled)}] chunk {chunk_index}/{chunks}  "
-            f"hours {hours_done}/{self.total_hours}  rows {rows:,}  elapsed {elapsed:.0f} s  ETA {eta}  {note}"
-        )
-        self.stream.write(("\r" + line + "\033[K") if self.tty else line + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
+    return Progress(
+        TextColumn("hours"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[note]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=Console(file=stream or sys.stderr),
+    )
 
 
 def run_backfill(
@@ -118,51 +116,41 @@ def run_backfill(
     start: datetime,
     end: datetime,
     chunk: timedelta,
-    run_chunk: Callable[[datetime, datetime], tuple[bool, dict]],
+    run_chunk: Callable[[datetime, datetime], tuple[bool, RunReport]],
     *,
     restart: bool = False,
-    progress: Progress | None = None,
+    progress=None,
 ) -> BackfillSummary:
-    """Run `run_chunk(start, end) -> (success, result)` over each unfinished chunk of [start, end)."""
+    """Run `run_chunk(start, end) -> (success, report)` over each unfinished chunk of [start, end)."""
     chunks = plan_chunks(start, end, chunk)
     backfill = backfill_id(start, end, chunk)
     done = set() if restart else finished_chunks(warehouse, backfill)
     summary = BackfillSummary(backfill, len(chunks))
-    hours = lambda chunk: hours_in(*chunk)  # noqa: E731
-    progress = progress or Progress(sum(hours(c) for c in chunks))
-    hours_done = sum(hours(c) for c in chunks if c[0] in done)
-    hours_run = 0
+    progress = progress or progress_bar()
     started = time.monotonic()
-    try:
+    with progress:
+        bar = progress.add_task("backfill", total=sum(hours_in(*c) for c in chunks), note="")
+        progress.update(bar, completed=sum(hours_in(*c) for c in chunks if c[0] in done))
         for index, current in enumerate(chunks, start=1):
             if current[0] in done:
                 summary.chunks_skipped += 1
                 continue
-            progress.update(
-                index,
-                len(chunks),
-                hours_done,
-                hours_run,
-                summary.rows_loaded,
-                f"running {current[0].isoformat()} .. {current[1].isoformat()}",
-            )
+            label = f"chunk {index}/{len(chunks)} {current[0].isoformat()} .. {current[1].isoformat()}"
+            progress.update(bar, note=f"{label}, rows {summary.rows_loaded:,}")
             chunk_started = time.monotonic()
-            success, result = run_chunk(*current)
+            success, report = run_chunk(*current)
             if not success:
                 raise BackfillError(
-                    f"chunk {current[0].isoformat()} .. {current[1].isoformat()} failed: {result.get('error')}; "
+                    f"chunk {current[0].isoformat()} .. {current[1].isoformat()} failed: {report.error}; "
                     f"{summary.chunks_skipped + summary.chunks_run} of {len(chunks)} chunks are done, "
                     "run the same command again to resume"
                 )
-            rows = int((result.get("load") or {}).get("rows_loaded", 0))
+            rows = report.load.rows_loaded if report.load else 0
             _mark_finished(warehouse, backfill, current, rows, time.monotonic() - chunk_started)
             summary.chunks_run += 1
             summary.rows_loaded += rows
-            summary.runs.append(result)
-            hours_done += hours(current)
-            hours_run += hours(current)
-            progress.update(index, len(chunks), hours_done, hours_run, summary.rows_loaded, "done")
-    finally:
-        progress.close()
-        summary.seconds = time.monotonic() - started
+            summary.runs.append(report)
+            progress.advance(bar, hours_in(*current))
+            progress.console.print(f"{label}: done, {rows:,} rows loaded")
+    summary.seconds = time.monotonic() - started
     return summary

@@ -10,15 +10,16 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from orchestration.database import connected
-from orchestration.loader import SOURCE_COLUMNS, raw_ddl
+from orchestration.db.connection import connected
+from orchestration.results.model import RetentionReport
 from orchestration.settings import DbTarget
+from orchestration.steps.loader import SOURCE_COLUMNS, raw_ddl
 
 log = logging.getLogger(__name__)
 BATCH_ROWS = 10_000  # rows per delete statement: short transactions, short locks
 
 
-def cleanup_raw(warehouse: DbTarget, now: datetime, retention_days: int) -> dict:
+def cleanup_raw(warehouse: DbTarget, now: datetime, retention_days: int) -> RetentionReport:
     """Delete raw rows with "timestamp" before floor_day(now) - retention_days; return rows deleted."""
     horizon = (now - timedelta(days=retention_days)).replace(hour=0, minute=0, second=0, microsecond=0)
     deleted = {}
@@ -45,4 +46,4 @@ def cleanup_raw(warehouse: DbTarget, now: datetime, retention_days: int) -> dict
             cur.execute("delete from raw.hour_fingerprints where table_name = %s and hour < %s", (table, horizon))
             deleted[table] = total
             log.info("retention: deleted %d raw.%s row(s) before %s", total, table, horizon.isoformat())
-    return {"horizon": horizon.isoformat(), "rows_deleted": deleted}
+    return RetentionReport(horizon=horizon.isoformat(), rows_deleted=deleted)

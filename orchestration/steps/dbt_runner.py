@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import replace
 
-from orchestration.settings import DbTarget, Settings
+from orchestration.results.model import DbtReport, DbtTest
+from orchestration.settings import DbTarget, Settings, library_environment
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
-
-
-@dataclass
-class DbtOutcome:
-    command: str
-    success: bool
-    seconds: float
-    status_counts: dict[str, int] = field(default_factory=dict)
-    failures: list[str] = field(default_factory=list)  # "test not_null_x: Got 3 results, ..."
-    nodes: list[dict] = field(default_factory=list)  # one {node, status, seconds} per node
-    tests: list[dict] = field(default_factory=list)  # one per data test, for audit.dq_run_results
-
-    def to_dict(self) -> dict:
-        return {
-            "command": self.command,
-            "success": self.success,
-            "seconds": round(self.seconds, 2),
-            "status_counts": self.status_counts,
-            "failures": self.failures,
-            "tests": self.tests,
-        }
 
 
 class DbtFailure(RuntimeError):
     """dbt finished with failed nodes or could not run; the message lists them."""
 
-    def __init__(self, outcome: DbtOutcome, error: str | None = None):
+    def __init__(self, outcome: DbtReport, error: str | None = None):
         self.outcome = outcome
         detail = error or "; ".join(outcome.failures[:5]) or "no detail from dbt"
         super().__init__(f"dbt {outcome.command} failed: {detail}")
@@ -58,26 +37,25 @@ def dbt_environment(settings: Settings, warehouse: DbTarget) -> dict[str, str]:
 
 def run_dbt(
     settings: Settings, warehouse: DbTarget, *args: str, prefect: bool = True, extra_env: dict | None = None
-) -> DbtOutcome:
+) -> DbtReport:
     """Run one dbt command against `warehouse`.
 
     With `prefect`, through prefect-dbt's PrefectDbtRunner (every dbt node shows up as a Prefect task;
     needs a Prefect API); otherwise with dbt's own dbtRunner. Raises DbtFailure when anything failed.
     """
-    os.environ.update(dbt_environment(settings, warehouse))
-    saved = {key: os.environ.get(key) for key in extra_env or {}}
-    os.environ.update(extra_env or {})
-    try:
+    with library_environment({**dbt_environment(settings, warehouse), **(extra_env or {})}):
         return _invoke(settings, args, prefect)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
-def _invoke(settings: Settings, args: tuple[str, ...], prefect: bool) -> DbtOutcome:
+def parse_project(settings: Settings) -> None:
+    """`dbt parse`: (re)writes target/manifest.json from the project files; never connects to a database."""
+    warehouse = settings.warehouse
+    if warehouse.host is None:  # the embedded server: parse needs a host in the profile, not a server
+        warehouse = replace(warehouse, host="localhost")
+    run_dbt(settings, warehouse, "parse", "--quiet", prefect=False)
+
+
+def _invoke(settings: Settings, args: tuple[str, ...], prefect: bool) -> DbtReport:
     command = " ".join(args)
     cli_args = [*args, "--project-dir", str(settings.dbt_project_dir), "--profiles-dir", str(settings.dbt_profiles_dir)]
     started = time.monotonic()
@@ -91,7 +69,7 @@ def _invoke(settings: Settings, args: tuple[str, ...], prefect: bool) -> DbtOutc
         try:
             result = runner.invoke(cli_args)
         except ValueError as exc:  # prefect-dbt wraps dbt-level errors (compile, connection) this way
-            outcome = DbtOutcome(command, False, time.monotonic() - started)
+            outcome = DbtReport(command=command, success=False, seconds=time.monotonic() - started)
             raise DbtFailure(outcome, str(exc).splitlines()[-1]) from exc
     else:
         from dbt.cli.main import dbtRunner
@@ -104,19 +82,15 @@ def _invoke(settings: Settings, args: tuple[str, ...], prefect: bool) -> DbtOutc
     return outcome
 
 
-def summarize(command: str, result, seconds: float) -> DbtOutcome:
+def summarize(command: str, result, seconds: float) -> DbtReport:
     """Turn a dbtRunnerResult into counts per status and one line per failed node."""
-    outcome = DbtOutcome(command, bool(result.success), seconds)
+    outcome = DbtReport(command=command, success=bool(result.success), seconds=seconds)
     for node_result in getattr(result.result, "results", None) or []:
         status = str(getattr(node_result.status, "value", node_result.status)).lower()
         outcome.status_counts[status] = outcome.status_counts.get(status, 0) + 1
         node = node_result.node
         outcome.nodes.append(
-            {
-                "node": node.unique_id,
-                "status": status,
-                "seconds": round(node_result.execution_time or 0, 2),
-            }
+            {"node": node.unique_id, "status": status, "seconds": round(node_result.execution_time or 0, 2)}
         )
         if status in FAILED_STATUSES:
             message = (node_result.message or status).strip().splitlines()[0]
@@ -126,13 +100,13 @@ def summarize(command: str, result, seconds: float) -> DbtOutcome:
     return outcome
 
 
-def data_test_result(node, node_result, status: str) -> dict:
+def data_test_result(node, node_result, status: str) -> DbtTest:
     """A dbt data test's result: what it checked, how severe a failure is, how many rows failed."""
     attached = getattr(node, "attached_node", None) or next(iter(node.depends_on.nodes), "")
-    return {
-        "name": node.name,
-        "checked_object": attached.split(".")[-1],
-        "severity": "critical" if str(node.config.severity).lower() == "error" else "warning",
-        "status": status,
-        "failures": getattr(node_result, "failures", None),
-    }
+    return DbtTest(
+        name=node.name,
+        checked_object=attached.split(".")[-1],
+        severity="critical" if str(node.config.severity).lower() == "error" else "warning",
+        status=status,
+        failures=getattr(node_result, "failures", None),
+    )

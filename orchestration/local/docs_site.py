@@ -6,21 +6,17 @@ site is built from the project alone (`--no-compile --empty-catalog`): lineage, 
 contracts' column types are all there. Either way `target/index.html` (for `make docs-serve`) and
 `target/static_index.html` (one file that opens without a server) load nothing from the network.
 
-check: serve the site with `dbt docs serve`, open the full lineage graph in headless Chromium through the
-DevTools protocol, and read the nodes and edges the graph component (cytoscape) actually drew.
+check: serve the site with `dbt docs serve`, open the full lineage graph in headless Chromium (Debian's, at
+/usr/bin/chromium, driven by Playwright, which downloads no browser of its own), and read the nodes and edges
+the graph component (cytoscape) actually drew.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -40,6 +36,7 @@ CHROMIUM_FLAGS = [
     "--disable-default-apps",
     "--window-size=1400,900",
 ]
+BROWSER_ARGS = [flag for flag in CHROMIUM_FLAGS if flag not in ("--headless", "--window-size=1400,900")]  # Playwright
 GRAPH_JS = """(() => {
   const container = document.getElementById('cy');
   const cy = container && container._cyreg && container._cyreg.cy;
@@ -53,14 +50,12 @@ GRAPH_JS = """(() => {
 
 
 def generate() -> int:
-    from orchestration.database import resolve_targets
-    from orchestration.dbt_runner import dbt_environment
-    from orchestration.settings import load_settings, quiet_environment
+    from orchestration.db.targets import resolve_targets
+    from orchestration.settings import library_environment, load_settings
+    from orchestration.steps.dbt_runner import dbt_environment
 
-    quiet_environment()
     settings = load_settings()
     warehouse, _ = resolve_targets(settings)
-    os.environ.update(dbt_environment(settings, warehouse))
     args = ["docs", "generate", "--static"]
     try:
         import psycopg2
@@ -72,7 +67,8 @@ def generate() -> int:
         args += ["--no-compile", "--empty-catalog"]
     from dbt.cli.main import dbtRunner
 
-    result = dbtRunner().invoke([*args, "--project-dir", str(settings.dbt_project_dir)])
+    with library_environment(dbt_environment(settings, warehouse)):
+        result = dbtRunner().invoke([*args, "--project-dir", str(settings.dbt_project_dir)])
     target = settings.dbt_project_dir / "target"
     if result.success:
         print(f"docs: {target / 'index.html'} (make docs-serve) and {target / 'static_index.html'} (no server)")
@@ -88,7 +84,7 @@ def free_port() -> int:
 def serve(port: int) -> subprocess.Popen:
     """`dbt docs serve` on 127.0.0.1:port (what `make docs-serve` runs), once it accepts connections."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.dbt_cli", "docs", "serve", "--host", "127.0.0.1"]
+        [sys.executable, "-m", "orchestration.local.dbt_cli", "docs", "serve", "--host", "127.0.0.1"]
         + ["--port", str(port), "--no-browser"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -104,50 +100,28 @@ def serve(port: int) -> subprocess.Popen:
 
 
 def render_lineage(url: str, screenshot: Path | None = None, timeout: float = 60) -> dict:
-    """Load `url` in headless Chromium; return the lineage graph it drew and every URL the page requested."""
-    from websockets.sync.client import connect
+    """Load `url` in headless Chromium (driven by Playwright); return the lineage graph it drew and every URL
+    the page requested."""
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
 
-    profile = tempfile.mkdtemp(prefix="chromium-")
-    browser = subprocess.Popen(
-        [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        port_file = Path(profile, "DevToolsActivePort")
-        deadline = time.monotonic() + timeout
-        while not (port_file.exists() and port_file.read_text().count("\n") >= 1):
-            if time.monotonic() > deadline or browser.poll() is not None:
-                raise RuntimeError("Chromium did not open its DevTools port")
-            time.sleep(0.1)
-        devtools = f"http://127.0.0.1:{port_file.read_text().splitlines()[0]}/json/list"
-        page = next(t for t in json.load(urllib.request.urlopen(devtools)) if t["type"] == "page")
-        requested: list[str] = []
-        with connect(page["webSocketDebuggerUrl"], max_size=2**27) as ws:
-            counter = iter(range(1, 1_000_000))
-
-            def call(method: str, **params) -> dict:
-                ident = next(counter)
-                ws.send(json.dumps({"id": ident, "method": method, "params": params}))
-                while True:
-                    message = json.loads(ws.recv(timeout=timeout))
-                    if message.get("method") == "Network.requestWillBeSent":
-                        requested.append(message["params"]["request"]["url"])
-                    if message.get("id") == ident:
-                        return message.get("result", {})
-
-            call("Network.enable")
-            call("Page.navigate", url=url)
-            graph = None
-            while graph is None and time.monotonic() < deadline:
-                graph = call("Runtime.evaluate", expression=GRAPH_JS, returnByValue=True)["result"].get("value")
-                time.sleep(0.25)
+    requested: list[str] = []
+    graph = None
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.on("request", lambda request: requested.append(request.url))
+            page.goto(url)
+            try:
+                graph = page.wait_for_function(GRAPH_JS, timeout=timeout * 1000, polling=250).json_value()
+            except PlaywrightError:  # the graph was never drawn: report it as missing
+                graph = None
             if screenshot is not None and graph is not None:
-                screenshot.write_bytes(base64.b64decode(call("Page.captureScreenshot", format="png")["data"]))
-        return {"graph": graph, "requested": requested}
-    finally:
-        browser.kill()
-        browser.wait()
+                page.screenshot(path=str(screenshot))
+        finally:
+            browser.close()
+    return {"graph": graph, "requested": requested}
 
 
 def check() -> int:
@@ -184,7 +158,7 @@ def main(argv: list[str]) -> int:
         return generate()
     if command == "check":
         return check()
-    print("usage: python -m orchestration.docs_site generate | check")
+    print("usage: python -m orchestration.local.docs_site generate | check")
     return 2
 
 

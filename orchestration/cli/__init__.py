@@ -1,0 +1,8 @@
+"""`smartgrid`: the command line (app.py). Importing this package stays cheap: typer and every heavy library
+(Prefect, dbt, GX) load only when a command runs, so `smartgrid --help` and argument errors answer at once."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    from orchestration.cli.app import run
+
+    return run(argv)

@@ -1,0 +1,201 @@
+"""The Great Expectations project, defined in code: window queries, suites, and writing them into gx/.
+
+`python -m orchestration.steps.gx_project` writes the data source, assets, suites, validation definitions and the
+checkpoint into the file context in `gx/` (commit the JSON it writes). A run writes its window into
+`audit.validation_window`; the query assets read raw and the marts through it, so one committed checkpoint
+validates any window (no partitioner to round-trip through the file context).
+
+dbt tests keep the contracts (keys, accepted values, the energy invariant); GX checks that the rows are
+plausible: row by row in raw (clock, NaN, units, exactly-once), in aggregate in the marts. Every
+expectation is `critical` (GX's default: a failure fails the run) or `warning` (recorded and shown, the run
+goes on). Import time: great_expectations takes ~8 s, so it is imported only inside functions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+
+from orchestration.db.connection import connected
+from orchestration.settings import DbTarget, Settings
+from orchestration.steps import dbt_project
+from orchestration.steps.dbt_project import project_vars
+
+DATA_SOURCE = "smartgrid_warehouse"
+CONNECTION_ENV = "SMARTGRID_WAREHOUSE_URL"  # a config variable given to GX in memory; the password never reaches gx/
+CHECKPOINT = "run_window"
+WINDOW_TABLE = "audit.validation_window"
+
+_WINDOW = f"(select window_start from {WINDOW_TABLE})", f"(select window_end from {WINDOW_TABLE})"
+_RAW_WINDOW = (
+    f"where \"timestamp\" >= ({_WINDOW[0]} at time zone 'UTC') and \"timestamp\" < ({_WINDOW[1]} at time zone 'UTC')"
+)
+
+def window_queries(settings: Settings) -> dict[str, str]:
+    """One query per checked relation: the window's raw rows (with the few derived columns the row-level
+    expectations need) and the window's rows of every mart the dbt manifest lists (steps/dbt_project.py)."""
+    ranges = project_vars(settings)["sensor_ranges"]  # docs/data-contract.md §3's physical ranges
+    in_range = " ".join(f"when '{kind}' then value between {low} and {high}" for kind, (low, high) in ranges.items())
+    queries = {
+        "raw_sensor_data": (
+            "select event_id, sensor_id, sensor_type, "
+            "value = 'NaN' as is_nan, "
+            f"case when value = 'NaN' then null else case sensor_type {in_range} end end as is_in_physical_range, "
+            'extract(epoch from "timestamp" - created_at) as seconds_ahead_of_arrival '
+            f"from raw.sensor_data {_RAW_WINDOW}"
+        ),
+        "raw_meter_readings": (
+            "select event_id, meter_id, "
+            "reading = 'NaN' as is_nan, "
+            "case when reading = 'NaN' then null else reading end as reading, "
+            "lower(coalesce(unit, 'kWh')) as unit_normalized, "
+            'extract(epoch from "timestamp" - created_at) as seconds_ahead_of_arrival, '
+            'mod(extract(epoch from "timestamp")::numeric, 900) as seconds_off_quarter_hour '
+            f"from raw.meter_readings {_RAW_WINDOW}"
+        ),
+    }
+    by_period = sorted(dbt_project.marts(settings).items(), key=lambda item: (item[1] == "day", item[0]))
+    for mart, period in by_period:
+        if period == "day":
+            queries[mart] = (
+                f"select * from marts.{mart} "
+                f"where day >= ({_WINDOW[0]} at time zone 'UTC')::date "
+                f"and day <= (({_WINDOW[1]} - interval '1 microsecond') at time zone 'UTC')::date"
+            )
+        else:
+            queries[mart] = f"select * from marts.{mart} where hour_start >= {_WINDOW[0]} and hour_start < {_WINDOW[1]}"
+    return queries
+
+
+def suites(settings: Settings) -> dict:
+    """Expectations per window query: row plausibility in raw, aggregate plausibility in the marts.
+
+    Severity: critical (the default) fails the run; warning is recorded in audit.dq_run_results and shown
+    in the run's artifact, and the run goes on. `mostly` is the share of rows that must pass.
+    """
+    import great_expectations.expectations as gxe
+
+    warn = {"severity": "warning"}
+    clock = project_vars(settings)["future_tolerance_minutes"] * 60  # seconds a clock may run ahead
+    return {
+        "raw_sensor_data": [
+            # docs/data-contract.md §2: every source row is in raw exactly once
+            gxe.ExpectColumnValuesToBeUnique(column="event_id"),
+            gxe.ExpectTableRowCountToBeBetween(min_value=1, **warn),  # an empty window: freshness
+            # docs/data-contract.md §3 rejects these rows one by one; more than 1 % of them means a broken
+            # gateway or feed
+            gxe.ExpectColumnValuesToBeInSet(
+                column="sensor_type", value_set=["voltage", "current", "power", "frequency"], mostly=0.99, **warn
+            ),
+            gxe.ExpectColumnValuesToBeInSet(column="is_nan", value_set=[False], mostly=0.99, **warn),
+            gxe.ExpectColumnValuesToBeInSet(column="is_in_physical_range", value_set=[True], mostly=0.99, **warn),
+            # clock: measured more than 5 minutes after it arrived
+            gxe.ExpectColumnValuesToBeBetween(column="seconds_ahead_of_arrival", max_value=clock, mostly=0.99, **warn),
+        ],
+        "raw_meter_readings": [
+            gxe.ExpectColumnValuesToBeUnique(column="event_id"),
+            gxe.ExpectTableRowCountToBeBetween(min_value=1, **warn),
+            gxe.ExpectColumnValuesToBeInSet(column="is_nan", value_set=[False], mostly=0.99, **warn),
+            gxe.ExpectColumnValuesToBeBetween(column="reading", min_value=0, mostly=0.99, **warn),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="unit_normalized", value_set=["kwh", "wh", "mwh"], mostly=0.99, **warn
+            ),
+            gxe.ExpectColumnValuesToBeBetween(column="seconds_ahead_of_arrival", max_value=clock, mostly=0.99, **warn),
+            # clock: registers are read on the quarter-hour grid
+            gxe.ExpectColumnValuesToBeInSet(column="seconds_off_quarter_hour", value_set=[0], mostly=0.99, **warn),
+        ],
+        "fct_sensor_hourly": [
+            # 1-minute cadence gives 60 readings an hour; more means a device floods or clocks disagree
+            gxe.ExpectColumnValuesToBeBetween(column="reading_count", min_value=1, max_value=120),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="max_value", column_B="min_value", or_equal=True),
+            gxe.ExpectColumnValuesToNotBeNull(column="avg_value"),
+            # power quality: most sensor-hours complete and inside the EN 50160 bands
+            gxe.ExpectColumnValuesToBeBetween(column="completeness_pct", min_value=90, mostly=0.9, **warn),
+            gxe.ExpectColumnValuesToNotBeInSet(column="pq_flag", value_set=["out_of_band"], mostly=0.95, **warn),
+        ],
+        "fct_meter_consumption_hourly": [
+            # > 5 MWh in one hour on one meter is beyond any distribution-grid connection we serve
+            gxe.ExpectColumnValuesToBeBetween(column="consumption_kwh", min_value=0, max_value=5000),
+            gxe.ExpectColumnValuesToBeBetween(column="reading_count", min_value=0, max_value=8),
+            # most hours must be trustworthy; a fleet where half the hours are questionable is broken
+            gxe.ExpectColumnValuesToNotBeInSet(column="quality_code", value_set=[10], mostly=0.5),
+        ],
+        "fct_meter_consumption_hourly_vee": [
+            gxe.ExpectColumnValuesToBeBetween(column="vee_kwh", min_value=0, max_value=5000),
+            # after estimation, at most 10 % of the meter-hours should remain questionable
+            gxe.ExpectColumnValuesToNotBeInSet(column="vee_quality_code", value_set=[10], mostly=0.9, **warn),
+        ],
+        "fct_customer_consumption_daily": [
+            gxe.ExpectColumnValuesToBeBetween(column="consumption_kwh", min_value=0, max_value=120000),
+            gxe.ExpectColumnValuesToBeBetween(column="meter_count", min_value=1, max_value=1000),
+        ],
+    }
+
+
+def gx_context(settings: Settings, warehouse: DbTarget):
+    """The file context in gx/, with the warehouse URL (password included) as a runtime config variable."""
+    import great_expectations as gx
+
+    runtime = {CONNECTION_ENV: warehouse.sqlalchemy_url()}
+    return gx.get_context(mode="file", project_root_dir=str(settings.gx_root), runtime_environment=runtime)
+
+
+def build_gx_project(settings: Settings, warehouse: DbTarget) -> None:
+    """(Re)write the data source, assets, suites, validation definitions and checkpoint into gx/.
+
+    GX tests the connection and the queries while adding them, so the marts must exist in `warehouse`.
+    """
+    set_validation_window(settings, warehouse, datetime(2000, 1, 1), datetime(2000, 1, 1, 1))
+    import great_expectations as gx
+
+    context = gx_context(settings, warehouse)
+    source = context.data_sources.add_or_update_postgres(
+        name=DATA_SOURCE, connection_string="${" + CONNECTION_ENV + "}"
+    )
+    validation_definitions = []
+    expectations_of = suites(settings)
+    for relation, query in window_queries(settings).items():
+        expectations = expectations_of.get(relation, [])
+        name = f"{relation}_window"
+        with contextlib.suppress(LookupError):
+            source.delete_asset(name)
+        asset = source.add_query_asset(name=name, query=query)
+        batch = asset.add_batch_definition_whole_table("window")
+        suite = context.suites.add_or_update(gx.ExpectationSuite(name=name, expectations=expectations))
+        validation_definitions.append(
+            context.validation_definitions.add_or_update(gx.ValidationDefinition(name=name, data=batch, suite=suite))
+        )
+    context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=CHECKPOINT,
+            validation_definitions=validation_definitions,
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")],
+            result_format={"result_format": "SUMMARY"},
+        )
+    )
+
+
+def set_validation_window(settings: Settings, warehouse: DbTarget, start: datetime, end: datetime) -> dict[str, int]:
+    """Write the window the checkpoint reads; return the raw and marts rows inside it."""
+    with connected(warehouse, application="smartgrid-quality") as conn, conn.cursor() as cur:
+        cur.execute("create schema if not exists audit")
+        cur.execute(
+            f"create table if not exists {WINDOW_TABLE} "
+            "(window_start timestamptz not null, window_end timestamptz not null)"
+        )
+        cur.execute(f"delete from {WINDOW_TABLE}")
+        cur.execute(f"insert into {WINDOW_TABLE} values (%s at time zone 'UTC', %s at time zone 'UTC')", (start, end))
+        rows = {}
+        for relation, query in window_queries(settings).items():
+            cur.execute(f"select count(*) from ({query}) as window_rows")
+            rows[relation] = cur.fetchone()[0]
+        return rows
+
+
+if __name__ == "__main__":
+    from orchestration.db.targets import resolve_targets
+    from orchestration.settings import load_settings
+
+    settings = load_settings()
+    build_gx_project(settings, resolve_targets(settings)[0])
+    print("gx/ written; review and commit the JSON that changed")

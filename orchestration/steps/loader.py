@@ -1,0 +1,229 @@
+"""Load the source tables into the warehouse's raw schema, as-is (docs/data-contract.md §2).
+
+Which rows to copy is steps/reconcile.py's decision: the last hours compared hour by hour with raw's
+fingerprints, older rows found by id. Rows travel as binary COPY through an OS pipe into a temporary table and
+are inserted with `on conflict (event_id) do nothing`, which adds them to raw.hour_fingerprints in the same
+statement. Timestamps stay in PostgreSQL, so a value the Python driver cannot represent (-infinity, BC) cannot
+stop a load. The two tables load in parallel, each in one warehouse transaction under its own advisory lock:
+a load killed half-way leaves that table as it was, and overlapping loads queue instead of interleaving.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from importlib.resources import files
+
+from psycopg2.errors import UndefinedTable
+
+from orchestration.db.connection import connected
+from orchestration.results.model import LoadResult, TableLoad
+from orchestration.settings import DbTarget
+from orchestration.steps import reconcile
+
+log = logging.getLogger(__name__)
+
+SOURCE_COLUMNS = {
+    "sensor_data": (
+        "id",
+        "event_id",
+        "sensor_id",
+        "sensor_type",
+        "value",
+        "latitude",
+        "longitude",
+        "timestamp",
+        "metadata",
+        "created_at",
+    ),
+    "meter_readings": (
+        "id",
+        "event_id",
+        "meter_id",
+        "customer_id",
+        "reading",
+        "unit",
+        "timestamp",
+        "created_at",
+    ),
+}
+LOAD_LOCK_KEYS = {"sensor_data": 5_317_001, "meter_readings": 5_317_003}  # pg_advisory_xact_lock per raw table
+SCHEMA_LOCK_KEY = 5_317_004  # serialises raw's DDL (concurrent `create ... if not exists` collide in pg_type)
+LOCK_TIMEOUT = "15min"
+DEFAULT_RECONCILE_HOURS = 3
+
+
+class SourceSchemaError(RuntimeError):
+    """The source database lacks a table the contract names."""
+
+
+def raw_ddl() -> str:
+    return files("orchestration").joinpath("sql/raw_tables.sql").read_text()
+
+
+def load_raw(
+    warehouse: DbTarget,
+    source: DbTarget,
+    window_start: datetime,
+    window_end: datetime,
+    *,
+    reconcile_hours: int = DEFAULT_RECONCILE_HOURS,
+    full_reconcile: bool = False,
+) -> LoadResult:
+    """Make raw hold every source row with "timestamp" < window_end (naive UTC datetimes).
+
+    Both tables load in parallel, each in one transaction, so after a connection error a load can simply run
+    again: the flow's load task does that with Prefect's retries. `full_reconcile` compares every hour of
+    history instead of the last `reconcile_hours`.
+    """
+    started = time.monotonic()
+    load_id = str(uuid.uuid4())
+    with connected(warehouse, application="smartgrid-loader") as wh, wh.cursor() as cur:
+        cur.execute("select pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
+        cur.execute(raw_ddl())  # once, before the two tables' transactions start
+
+    def load(table: str) -> tuple[TableLoad, datetime]:
+        return _load_table(warehouse, source, table, window_start, window_end, load_id, reconcile_hours, full_reconcile)
+
+    with ThreadPoolExecutor(max_workers=len(SOURCE_COLUMNS), thread_name_prefix="load") as pool:
+        loads = dict(zip(SOURCE_COLUMNS, pool.map(load, SOURCE_COLUMNS), strict=True))
+    return LoadResult(
+        load_id=load_id,
+        loaded_at=min(at for _, at in loads.values()),
+        window_start=window_start,
+        window_end=window_end,
+        seconds=time.monotonic() - started,
+        tables={table: table_load for table, (table_load, _) in loads.items()},
+    )
+
+
+def _load_table(
+    warehouse: DbTarget,
+    source: DbTarget,
+    table: str,
+    window_start: datetime,
+    window_end: datetime,
+    load_id: str,
+    reconcile_hours: int,
+    full_reconcile: bool,
+) -> tuple[TableLoad, datetime]:
+    started_at = datetime.now(UTC)
+    result = TableLoad(table=table)
+    with connected(warehouse, application="smartgrid-loader") as wh, wh.cursor() as wh_cur:
+        wh_cur.execute(f"set local lock_timeout = '{LOCK_TIMEOUT}'")
+        wh_cur.execute("select pg_advisory_xact_lock(%s)", (LOAD_LOCK_KEYS[table],))
+        wh_cur.execute("select now()")
+        loaded_at = wh_cur.fetchone()[0]
+        since, above_id = reconcile.reconciliation_start(wh_cur, table, window_start, window_end, reconcile_hours)
+        if full_reconcile:
+            since, above_id = reconcile.cleaned_before(wh_cur, table), None
+        with connected(source, application="smartgrid-loader") as src:
+            src.set_session(isolation_level="REPEATABLE READ", readonly=True)  # one snapshot for the table
+            with src.cursor() as src_cur:
+                try:
+                    src_cur.execute(f"select coalesce(max(id), 0) from {table}")
+                except UndefinedTable:
+                    raise SourceSchemaError(
+                        f"the source database has no table {table!r}: is SOURCE_POSTGRES_DB the operational database?"
+                    ) from None
+                result.source_max_id = src_cur.fetchone()[0]
+                source_hours = reconcile.source_fingerprints(src_cur, table, since, window_end)
+                raw_hours = reconcile.raw_fingerprints(wh_cur, table, since, window_end)
+                start_epoch, end_epoch = reconcile.epoch(window_start), reconcile.epoch(window_end)
+                result.window_rows = sum(n for h, (n, _) in source_hours.items() if start_epoch <= h < end_epoch)
+                changed = sorted(h for h, fingerprint in source_hours.items() if raw_hours.get(h) != fingerprint)
+                result.hours_copied = len(changed)
+                result.changed_hours = [reconcile.iso(h) for h in changed]
+                result.reconciled_from = "-infinity" if since is None else since.isoformat()
+                predicate = reconcile.rows_to_copy(src_cur, changed, since, above_id)
+                if predicate:
+                    result.rows_copied, result.rows_loaded = _copy_into_raw(src_cur, wh_cur, table, predicate, load_id)
+        wh_cur.execute(
+            "insert into raw.load_log (load_id, started_at, finished_at, window_end, table_name, hours_copied, "
+            "rows_copied, rows_loaded, source_max_id) values (%s, %s, clock_timestamp(), %s, %s, %s, %s, %s, %s)",
+            (
+                load_id,
+                started_at,
+                window_end,
+                table,
+                result.hours_copied,
+                result.rows_copied,
+                result.rows_loaded,
+                result.source_max_id,
+            ),
+        )
+    log.info(
+        "%s: %d hour(s) reconciled from %s differed; copied %d row(s), %d new to raw",
+        table,
+        len(changed),
+        result.reconciled_from,
+        result.rows_copied,
+        result.rows_loaded,
+    )
+    return result, loaded_at
+
+
+def _copy_into_raw(src_cur, wh_cur, table: str, predicate: str, load_id: str) -> tuple[int, int]:
+    """Stream the matching source rows into raw; return (rows copied, rows new to raw)."""
+    columns = ", ".join(f'"{c}"' for c in SOURCE_COLUMNS[table])
+    wh_cur.execute(
+        f"create temp table incoming_{table} on commit drop as select {columns} from raw.{table} with no data"
+    )
+    copied = stream_copy(
+        src_cur,
+        f"copy (select {columns} from {table} where {predicate}) to stdout (format binary)",
+        wh_cur,
+        f"copy incoming_{table} ({columns}) from stdin (format binary)",
+    )
+    wh_cur.execute(
+        f"""
+        with inserted as (
+            insert into raw.{table} ({columns}, _load_id, _loaded_at)
+            select {columns}, %s, now() from incoming_{table}
+            on conflict (event_id) do nothing
+            returning "timestamp", id
+        ),
+        fingerprints as (
+            insert into raw.hour_fingerprints as kept (table_name, hour, row_count, id_sum)
+            select %s, date_trunc('hour', "timestamp"), count(*), sum(id) from inserted group by 2
+            on conflict (table_name, hour) do update
+            set row_count = kept.row_count + excluded.row_count, id_sum = kept.id_sum + excluded.id_sum
+        )
+        select count(*) from inserted
+        """,
+        (load_id, table),
+    )
+    return copied, wh_cur.fetchone()[0]
+
+
+def stream_copy(src_cur, copy_out: str, dst_cur, copy_in: str) -> int:
+    """Stream `COPY ... TO STDOUT` on one connection into `COPY ... FROM STDIN` on another.
+
+    The rows pass through an OS pipe, never all in memory. If the reading side fails, the error is
+    raised here before the caller can use the partly filled destination.
+    """
+    read_fd, write_fd = os.pipe()
+    errors: list[BaseException] = []
+
+    def produce() -> None:
+        try:
+            with os.fdopen(write_fd, "wb") as sink:
+                src_cur.copy_expert(copy_out, sink, size=1 << 18)
+        except BaseException as exc:  # re-raised in the calling thread
+            errors.append(exc)
+
+    producer = threading.Thread(target=produce, name="copy-out", daemon=True)
+    producer.start()
+    try:
+        with os.fdopen(read_fd, "rb") as pipe:
+            dst_cur.copy_expert(copy_in, pipe, size=1 << 18)
+    finally:
+        producer.join()
+    if errors:
+        raise errors[0]
+    return dst_cur.rowcount
