@@ -150,10 +150,18 @@ def _load_once(warehouse: DbTarget, source: DbTarget, window_start: datetime, wi
     return LoadResult(load_id, loaded_at, window_start, window_end, tables, time.monotonic() - started)
 
 
-def _fingerprints(cur, relation: str, since: datetime, window_end: datetime) -> dict[datetime, tuple[int, int]]:
+# Times Python's datetime cannot hold (psycopg2 reads -infinity as year 1 and raises on BC dates): such rows
+# are fingerprinted and copied as one bucket, keyed None, and never pass through Python (COPY is text).
+UNREPRESENTABLE_TIMES = """("timestamp" < '0001-01-01' or "timestamp" = 'infinity')"""
+INFINITE_FUTURE = """"timestamp" = 'infinity'"""
+
+
+def _fingerprints(
+    cur, relation: str, since: datetime, window_end: datetime, odd: str
+) -> dict[datetime | None, tuple[int, int]]:
     cur.execute(
-        f"select date_trunc('hour', \"timestamp\"), count(*), sum(id) from {relation} "
-        f'where "timestamp" >= %s and "timestamp" < %s group by 1',
+        f"select case when not {odd} then date_trunc('hour', \"timestamp\") end, count(*), sum(id) "
+        f'from {relation} where ("timestamp" >= %s and "timestamp" < %s) or {odd} group by 1',
         (since, window_end),
     )
     return {hour: (count, int(id_sum)) for hour, count, id_sum in cur.fetchall()}
@@ -175,23 +183,28 @@ def _load_table(src_cur, wh_cur, table, window_start, window_end, load_id) -> Ta
     wh_cur.execute("select cleaned_before from raw.retention where table_name = %s", (table,))
     row = wh_cur.fetchone()
     since = row[0] if row else datetime.min  # hours before a retention cleanup stay out of raw
+    odd = INFINITE_FUTURE if row else UNREPRESENTABLE_TIMES  # -infinity and BC are before any retention horizon
     try:
-        source_hours = _fingerprints(src_cur, table, since, window_end)
+        source_hours = _fingerprints(src_cur, table, since, window_end, odd)
     except UndefinedTable:
         raise SourceSchemaError(
             f"the source database has no table {table!r}: is SOURCE_POSTGRES_DB the operational database?"
         ) from None
-    raw_hours = _fingerprints(wh_cur, f"raw.{table}", since, window_end)
-    result.window_rows = sum(n for h, (n, _) in source_hours.items() if window_start <= h < window_end)
-    changed = sorted(h for h, fingerprint in source_hours.items() if raw_hours.get(h) != fingerprint)
-    if not changed:
+    raw_hours = _fingerprints(wh_cur, f"raw.{table}", since, window_end, odd)
+    result.window_rows = sum(
+        n for h, (n, _) in source_hours.items() if h is not None and window_start <= h < window_end
+    )
+    changed = sorted(h for h, fp in source_hours.items() if h is not None and raw_hours.get(h) != fp)
+    odd_changed = source_hours.get(None) != raw_hours.get(None)
+    if not changed and not odd_changed:
         log.info("%s: raw already holds every source row before %s", table, window_end.isoformat())
         return result
-    result.hours_copied = len(changed)
+    result.hours_copied = len(changed) + odd_changed
     result.changed_hours = [h.isoformat() for h in changed]
     columns = ", ".join(f'"{c}"' for c in SOURCE_COLUMNS[table])
     ranges = " or ".join(
-        src_cur.mogrify('("timestamp" >= %s and "timestamp" < %s)', r).decode() for r in hour_ranges(changed)
+        [src_cur.mogrify('("timestamp" >= %s and "timestamp" < %s)', r).decode() for r in hour_ranges(changed)]
+        + ([odd] if odd_changed else [])
     )
     log.info("%s: %d source hour(s) differ from raw, copying them", table, len(changed))
     wh_cur.execute(

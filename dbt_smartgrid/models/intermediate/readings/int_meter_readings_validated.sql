@@ -42,6 +42,9 @@ rules_checked as (
                 then 'negative_reading'
             when reading_kwh is null
                 then 'unknown_unit'
+            when not isfinite(reading_at)
+                or reading_at < {{ earliest_plausible_timestamp() }}
+                then 'implausible_timestamp'
             when reading_at
                 > arrived_at + interval '{{ var("future_tolerance_minutes") }} minutes'
                 then 'future_timestamp'

@@ -45,6 +45,9 @@ rules_checked as (
                 and value not between {{ bounds[0] }} and {{ bounds[1] }}
                 then 'out_of_range'
             {%- endfor %}
+            when not isfinite(measured_at)
+                or measured_at < {{ earliest_plausible_timestamp() }}
+                then 'implausible_timestamp'
             when measured_at
                 > arrived_at + interval '{{ var("future_tolerance_minutes") }} minutes'
                 then 'future_timestamp'
