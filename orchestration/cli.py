@@ -52,6 +52,10 @@ def cmd_db(args, settings: Settings) -> int:
     elif args.action == "url":
         warehouse, source = database.resolve_targets(settings, start=False)
         print((source if args.source else warehouse).libpq_uri())
+    elif args.action == "init-roles":  # least privilege: orchestration/roles.py
+        from orchestration.roles import init_roles
+
+        _say("roles ready: " + ", ".join(init_roles(*database.resolve_targets(settings))))
     return 0
 
 
@@ -300,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     db = commands.add_parser("db", help="the embedded PostgreSQL (when POSTGRES_HOST is unset)")
-    db.add_argument("action", choices=["start", "stop", "url"])
+    db.add_argument("action", choices=["start", "stop", "url", "init-roles"])
     db.add_argument("--source", action="store_true", help="with `url`: the source database instead of the warehouse")
     db.set_defaults(handler=cmd_db)
 

@@ -18,6 +18,7 @@ from orchestration.loader import load_raw
 from orchestration.observability import mart_watermarks, rebuilt_since, rejected_by_reason
 from orchestration.quality import CHECKPOINT, run_checkpoint
 from orchestration.retention import cleanup_raw
+from orchestration.roles import as_loader
 from orchestration.secrets import with_secret_blocks
 from orchestration.settings import DbTarget, Settings, load_settings
 from orchestration.summary import summary_markdown
@@ -102,7 +103,7 @@ def smartgrid_etl_flow(
     )
     result: dict = {"window": {"start": start.isoformat() + "Z", "end": end.isoformat() + "Z"}, "warnings": []}
     with run_lock(warehouse):
-        result["load"] = load_raw_task(warehouse, source, start, end)
+        result["load"] = load_raw_task(as_loader(warehouse), source, start, end)
         if result["load"]["window_is_empty"]:
             warning = f"freshness: the source has no rows for {start.isoformat()} .. {end.isoformat()}"
             logger.warning(warning)
@@ -111,7 +112,7 @@ def smartgrid_etl_flow(
         result["checkpoint"] = validate_window_task(settings, warehouse, start, end) if enable_validation else None
         result["data_quality"] = record_data_quality_task(warehouse, start, end, result)
         result["cleanup"] = (
-            cleanup_task(warehouse, datetime.now(UTC).replace(tzinfo=None), settings.retention_days)
+            cleanup_task(as_loader(warehouse), datetime.now(UTC).replace(tzinfo=None), settings.retention_days)
             if enable_cleanup
             else None
         )
