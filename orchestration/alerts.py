@@ -36,6 +36,10 @@ def alert_on_failure(flow, flow_run, state) -> None:
     url = os.environ.get(WEBHOOK_ENV)
     if not url:
         return
+    from orchestration.automations import alerts_installed
+
+    if alerts_installed():  # the server's automation alerts this run (orchestration/automations.py)
+        return
     parameters = {k: v for k, v in (flow_run.parameters or {}).items() if k in ("start_time", "end_time")}
     message = (state.message or "").strip()
     payload = {

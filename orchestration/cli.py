@@ -273,6 +273,10 @@ def cmd_serve(args, settings: Settings) -> int:
     for target in resolve_targets(settings):
         with_retries(lambda t=target: ensure_database(t), what="connecting")
     ui = deployment.serve(settings, progress=_say)
+    from orchestration.automations import install_alert_automations  # alerts even when no flow process runs
+
+    for name in install_alert_automations():
+        _say(f"automation installed: {name}")
     print(f"""
 the hourly deployment is live: every hour at :00 UTC the worker processes the previous hour.
   Prefect UI:        {ui}/deployments

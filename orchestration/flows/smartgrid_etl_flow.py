@@ -14,6 +14,7 @@ from orchestration.alerts import alert_on_failure
 from orchestration.database import resolve_targets, run_lock
 from orchestration.dbt_runner import DbtFailure, run_dbt
 from orchestration.dq_results import record_run
+from orchestration.freshness import check_source_freshness
 from orchestration.loader import load_raw
 from orchestration.observability import mart_watermarks, rebuilt_since, rejected_by_reason
 from orchestration.quality import CHECKPOINT, run_checkpoint
@@ -22,6 +23,7 @@ from orchestration.roles import as_loader
 from orchestration.secrets import with_secret_blocks
 from orchestration.settings import DbTarget, Settings, load_settings
 from orchestration.summary import summary_markdown
+from orchestration.watchdog import current_timeout, deadline, load_timeout_seconds, run_timeout_seconds
 from orchestration.window import resolve_window
 
 
@@ -33,10 +35,11 @@ class CheckpointFailed(RuntimeError):
         self.result = result
 
 
-@task(name="load raw", cache_policy=NO_CACHE)
+@task(name="load raw", cache_policy=NO_CACHE, timeout_seconds=load_timeout_seconds())
 def load_raw_task(warehouse: DbTarget, source: DbTarget, start: datetime, end: datetime) -> dict:
     """Copy every source row before `end` that raw lacks (retries connection errors with backoff)."""
-    return load_raw(warehouse, source, start, end).to_dict()
+    with deadline([warehouse, source], current_timeout()):  # a hung load fails (orchestration/watchdog.py)
+        return load_raw(warehouse, source, start, end).to_dict()
 
 
 @task(name="dbt build", cache_policy=NO_CACHE)
@@ -82,7 +85,13 @@ def _scheduled_start() -> datetime | None:
     return scheduled if flow_run.id else None
 
 
-@flow(name="smartgrid-etl-flow", log_prints=True, on_failure=[alert_on_failure], on_crashed=[alert_on_failure])
+@flow(
+    name="smartgrid-etl-flow",
+    log_prints=True,
+    on_failure=[alert_on_failure],
+    on_crashed=[alert_on_failure],
+    timeout_seconds=run_timeout_seconds(),  # a hung run fails and releases the run lock (orchestration/watchdog.py)
+)
 def smartgrid_etl_flow(
     start_time: datetime | None = None,
     end_time: datetime | None = None,
@@ -102,13 +111,14 @@ def smartgrid_etl_flow(
         source.describe(),
     )
     result: dict = {"window": {"start": start.isoformat() + "Z", "end": end.isoformat() + "Z"}, "warnings": []}
-    with run_lock(warehouse):
+    with run_lock(warehouse), deadline([warehouse, as_loader(warehouse), source], current_timeout()):
         result["load"] = load_raw_task(as_loader(warehouse), source, start, end)
         if result["load"]["window_is_empty"]:
             warning = f"freshness: the source has no rows for {start.isoformat()} .. {end.isoformat()}"
             logger.warning(warning)
             result["warnings"].append(warning)
         result["dbt"] = dbt_build_task(settings, warehouse, result["load"]["loaded_at"])
+        result["warnings"] += check_source_freshness(settings, warehouse)  # dbt's declared freshness; alerts
         result["checkpoint"] = validate_window_task(settings, warehouse, start, end) if enable_validation else None
         result["data_quality"] = record_data_quality_task(warehouse, start, end, result)
         result["cleanup"] = (

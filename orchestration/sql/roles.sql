@@ -21,6 +21,8 @@ $$;
 
 grant connect, create on database {database} to {loader}, {transformer};
 grant connect on database {database} to {analyst};
+-- a run that times out ends its own sessions, the loader's included (orchestration/watchdog.py)
+grant pg_signal_backend to {transformer};
 
 create schema if not exists raw;
 create schema if not exists staging;
