@@ -11,7 +11,8 @@ from prefect.cache_policies import NO_CACHE
 
 from orchestration import mart_backup
 from orchestration.alerts import alert_on_failure
-from orchestration.database import resolve_targets, run_lock
+from orchestration.connection_check import DatabaseUnreachable, explain
+from orchestration.database import connection_errors, resolve_targets, run_lock
 from orchestration.dbt_runner import DbtFailure, run_dbt
 from orchestration.dq_results import record_run
 from orchestration.freshness import check_source_freshness
@@ -39,7 +40,10 @@ class CheckpointFailed(RuntimeError):
 def load_raw_task(warehouse: DbTarget, source: DbTarget, start: datetime, end: datetime) -> dict:
     """Copy every source row before `end` that raw lacks (retries connection errors with backoff)."""
     with deadline([warehouse, source], current_timeout()):  # a hung load fails (orchestration/watchdog.py)
-        return load_raw(warehouse, source, start, end).to_dict()
+        try:
+            return load_raw(warehouse, source, start, end).to_dict()
+        except connection_errors() as exc:  # one line: which database, which setting, why
+            raise DatabaseUnreachable(explain(exc, {"warehouse": warehouse, "source": source})) from exc
 
 
 @task(name="dbt build", cache_policy=NO_CACHE)
