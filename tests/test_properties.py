@@ -22,13 +22,11 @@ from orchestration.loader import load_raw
 from tests import helpers, reference
 
 pytestmark = pytest.mark.slow
-settings.register_profile(
-    "ci", max_examples=3, deadline=None, database=None, suppress_health_check=list(HealthCheck)
-)  # fmt: skip
-settings.register_profile(
-    "long", max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck)
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+for name, examples in (("ci", 3), ("long", 30)):
+    profiles.register_profile(
+        name, max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+profiles.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 T0 = datetime(2026, 6, 1)
 END = T0 + timedelta(days=2)  # every load reconciles everything before this
