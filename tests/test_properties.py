@@ -14,6 +14,7 @@ from fractions import Fraction
 
 import pytest
 from hypothesis import HealthCheck, given
+from hypothesis import settings as profiles
 from hypothesis import strategies as st
 
 from orchestration.database import drop_database, ensure_database
