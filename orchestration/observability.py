@@ -45,10 +45,11 @@ def rebuilt_since(warehouse: DbTarget, before: dict[str, datetime | None]) -> di
 
 
 def rejected_by_reason(warehouse: DbTarget, loaded_at: datetime) -> dict[str, int]:
-    """Rows of one load that the validity rules rejected, per reason code."""
+    """Rows of one load (loaded at or after `loaded_at`, its earliest table) that the validity rules rejected."""
     with connected(warehouse, application="smartgrid-observability") as conn, conn.cursor() as cur:
         cur.execute(
-            "select reason_code, count(*) from audit.rejected_readings where loaded_at = %s group by 1 order by 2 desc",
+            "select reason_code, count(*) from audit.rejected_readings where loaded_at >= %s "
+            "group by 1 order by 2 desc",
             (loaded_at,),
         )
         return dict(cur.fetchall())

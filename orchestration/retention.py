@@ -42,6 +42,7 @@ def cleanup_raw(warehouse: DbTarget, now: datetime, retention_days: int) -> dict
                 total += cur.rowcount
                 if cur.rowcount < BATCH_ROWS:
                     break
+            cur.execute("delete from raw.hour_fingerprints where table_name = %s and hour < %s", (table, horizon))
             deleted[table] = total
             log.info("retention: deleted %d raw.%s row(s) before %s", total, table, horizon.isoformat())
     return {"horizon": horizon.isoformat(), "rows_deleted": deleted}

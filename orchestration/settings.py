@@ -95,6 +95,8 @@ class Settings:
     warehouse: ServerConfig
     source: ServerConfig
     retention_days: int = 90
+    reconcile_hours: int = 3  # hours before a window's end that every load compares with the source, hour by hour
+    dbt_node_tasks: bool = False  # one Prefect task per dbt node (prefect-dbt): ~0.2 s a node, so off by default
     prefect_port: int = 4200
     repo_root: Path = REPO_ROOT
 
@@ -167,6 +169,8 @@ def load_settings(env: dict | None = None) -> Settings:
         warehouse=warehouse,
         source=source,
         retention_days=_int(env, "SMARTGRID_RETENTION_DAYS", 90),
+        reconcile_hours=_int(env, "SMARTGRID_RECONCILE_HOURS", 3),
+        dbt_node_tasks=(env.get("SMARTGRID_DBT_NODE_TASKS") or "").lower() in ("1", "true", "yes"),
         prefect_port=_int(env, "SMARTGRID_PREFECT_PORT", 4200),
     )
 

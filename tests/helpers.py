@@ -17,10 +17,10 @@ T0 = datetime(2026, 3, 10)  # a fixed, ordinary UTC day for hand-worked datasets
 
 
 def at(hhmm: str, day: datetime = T0) -> datetime:
-    """'10:45' -> that time on `day` (naive UTC); '+1 10:45' is the next day."""
+    """'10:45' -> that time on `day` (naive UTC); '+1 10:45' is the next day, '-3 10:45' three days before."""
     offset = 0
-    if hhmm.startswith("+"):
-        offset_text, hhmm = hhmm[1:].split(" ")
+    if hhmm[0] in "+-":
+        offset_text, hhmm = hhmm.split(" ")
         offset = int(offset_text)
     hours, minutes = hhmm.split(":")
     return day + timedelta(days=offset, hours=int(hours), minutes=int(minutes))

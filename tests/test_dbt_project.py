@@ -127,10 +127,20 @@ def test_hourly_selector_builds_everything_and_daily_only_the_daily_marts_inputs
         return set(dbt(settings, warehouse, "ls", *args, "--output", "name"))
 
     tests_and_models = ("--resource-type", "model", "--resource-type", "test", "--resource-type", "unit_test")
-    assert selected("--selector", "hourly", *tests_and_models) == selected(*tests_and_models)
+    everything = selected(*tests_and_models)
+    unit_tests = selected("--resource-type", "unit_test")
+    whole_history = selected("--selector", "daily_checks", *tests_and_models)
+    # every model and data test, except the unit tests (CI) and the checks that read all of history (daily)
+    assert selected("--selector", "hourly", *tests_and_models) == everything - unit_tests - whole_history
+    assert selected("--selector", "hourly", "--resource-type", "model") == selected("--resource-type", "model")
+    assert {"assert_meter_energy_is_conserved", "assert_vee_energy_matches_register"} <= whole_history
+    assert "assert_interval_parts_add_up" in everything - whole_history
+    assert unit_tests and not unit_tests & whole_history
     assert selected("--selector", "daily", "--resource-type", "model") == {
         "stg_ops__meter_readings",
         "int_meter_readings_validated",
+        "int_meter_intervals",
+        "int_meter_interval_hours",
         "fct_meter_consumption_hourly",
         "fct_customer_consumption_daily",
     }

@@ -197,7 +197,7 @@ def test_an_unreachable_source_is_named_with_its_setting(one_day, caplog):
     warehouse, source = one_day
     nowhere = replace(source, host="127.0.0.1", port=1)
     with pytest.raises(DatabaseUnreachable) as error:
-        load_raw_task.fn(warehouse, nowhere, START, START + timedelta(hours=1))
+        load_raw_task.fn(warehouse, nowhere, START, START + timedelta(hours=1), 24, False)
     message = str(error.value)
     assert "\n" not in message and message.startswith("cannot connect to the source database smartgrid_test_source")
     assert "check SOURCE_POSTGRES_HOST, SOURCE_POSTGRES_PORT" in message and "did not answer" in message
@@ -205,7 +205,7 @@ def test_an_unreachable_source_is_named_with_its_setting(one_day, caplog):
     caplog.clear()
     started = time.monotonic()
     with pytest.raises(DatabaseUnreachable, match="check SOURCE_POSTGRES_DB") as error:
-        load_raw_task.fn(warehouse, replace(source, dbname="no_such_db"), START, START + timedelta(hours=1))
+        load_raw_task.fn(warehouse, replace(source, dbname="no_such_db"), START, START + timedelta(hours=1), 24, False)
     assert time.monotonic() - started < 5 and "retrying" not in caplog.text
     assert "retrying cannot fix this" in str(error.value)
     assert query(warehouse, "select to_regclass('raw.sensor_data')") == [(None,)]  # nothing was written

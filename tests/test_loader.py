@@ -43,8 +43,8 @@ def raw_event_ids(warehouse, table):
 
 
 def test_hour_ranges_merges_consecutive_hours():
-    hours = [at("03:00"), at("01:00"), at("02:00"), at("05:00")]
-    assert hour_ranges(hours) == [(at("01:00"), at("04:00")), (at("05:00"), at("06:00"))]
+    hours = [3 * 3600.0, 1 * 3600.0, 2 * 3600.0, 5 * 3600.0]  # hour starts as epoch seconds
+    assert hour_ranges(hours) == [(3600.0, 4 * 3600.0), (5 * 3600.0, 6 * 3600.0)]
 
 
 def test_loads_every_row_before_the_end_and_nothing_after(fresh_databases):
@@ -96,12 +96,20 @@ def test_rows_arriving_late_and_out_of_id_order_are_found(fresh_databases):
     warehouse, source = fresh_databases
     insert_meter_rows(source, [meter("m1", "01:00", id=100), meter("m2", "05:00", id=101)])
     load_raw(warehouse, source, at("05:00"), at("06:00"))
-    # committed later, but with a smaller id and an older created_at than what raw already holds,
-    # for an hour processed long ago: id or created_at watermarks would skip it
-    insert_meter_rows(source, [meter("m-late", "01:15", id=7, created_at=at("01:16"))])
+    # committed later, but with a smaller id and an older created_at than what raw already holds, for an hour
+    # inside the reconciliation horizon (the 3 hours before the window's end): found by its hour's fingerprint
+    insert_meter_rows(source, [meter("m-late", "04:15", id=7, created_at=at("04:16"))])
     result = load_raw(warehouse, source, at("06:00"), at("07:00"))
-    assert result.rows_loaded == 1 and result.tables["meter_readings"].changed_hours == [at("01:00").isoformat()]
-    assert raw_event_ids(warehouse, "meter_readings") == ["m-late", "m1", "m2"]
+    assert result.rows_loaded == 1 and result.tables["meter_readings"].changed_hours == [at("04:00").isoformat()]
+    assert result.tables["meter_readings"].reconciled_from == at("04:00").isoformat()
+    # a row for an hour days before the horizon, with a new id (a meter delivering its backlog): found by id
+    insert_meter_rows(source, [meter("m-backlog", "-3 01:15", id=200)])
+    assert load_raw(warehouse, source, at("07:00"), at("08:00")).rows_loaded == 1
+    # older than the horizon *and* with an id below what raw already saw: only a full reconciliation finds it
+    insert_meter_rows(source, [meter("m-out-of-order", "01:30", id=8)])
+    assert load_raw(warehouse, source, at("08:00"), at("09:00")).rows_loaded == 0
+    assert load_raw(warehouse, source, at("08:00"), at("09:00"), full_reconcile=True).rows_loaded == 1
+    assert raw_event_ids(warehouse, "meter_readings") == ["m-backlog", "m-late", "m-out-of-order", "m1", "m2"]
 
 
 def test_concurrent_loads_do_not_double_rows(fresh_databases):
@@ -130,23 +138,25 @@ def test_a_load_that_fails_half_way_leaves_raw_as_it_was(fresh_databases, monkey
     insert_sensor_rows(source, [sensor("before", "01:00")])
     load_raw(warehouse, source, at("01:00"), at("02:00"))
     insert_sensor_rows(source, [sensor("new-sensor", "02:00")])
-    insert_meter_rows(source, [meter("new-meter", "02:00")])
+    insert_meter_rows(source, [meter("new-meter", "02:00"), meter("new-meter-2", "02:15")])
     real_stream_copy = loader.stream_copy
-    calls = []
 
-    def dies_on_the_second_table(*args):
-        calls.append(args)
-        if len(calls) == 2:  # sensor rows are already in raw (uncommitted) when the meter copy dies
+    def dies_on_the_meter_table(src_cur, copy_out, dst_cur, copy_in):
+        if "meter_readings" in copy_out:  # half of the meter rows are in the temporary table when it dies
+            dst_cur.execute("insert into incoming_meter_readings select * from incoming_meter_readings")
             raise psycopg2.errors.QueryCanceled("terminated half-way")
-        return real_stream_copy(*args)
+        return real_stream_copy(src_cur, copy_out, dst_cur, copy_in)
 
-    monkeypatch.setattr(loader, "stream_copy", dies_on_the_second_table)
+    monkeypatch.setattr(loader, "stream_copy", dies_on_the_meter_table)
     with pytest.raises(psycopg2.errors.QueryCanceled):
         load_raw(warehouse, source, at("02:00"), at("03:00"), attempts=1)
-    assert raw_event_ids(warehouse, "sensor_data") == ["before"]
+    # each table loads in its own transaction: the meter table is as it was, the sensor table complete
     assert raw_event_ids(warehouse, "meter_readings") == []
+    assert raw_event_ids(warehouse, "sensor_data") == ["before", "new-sensor"]
+    assert scalar(warehouse, "select count(*) from raw.load_log where table_name = 'meter_readings'") == 1
     monkeypatch.setattr(loader, "stream_copy", real_stream_copy)
     assert load_raw(warehouse, source, at("02:00"), at("03:00")).rows_loaded == 2
+    assert raw_event_ids(warehouse, "meter_readings") == ["new-meter", "new-meter-2"]
 
 
 def test_a_source_that_fails_mid_copy_is_not_half_loaded(fresh_databases):

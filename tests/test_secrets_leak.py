@@ -80,7 +80,9 @@ def test_a_password_leaks_nowhere(settings, password_server, prefect_api, monkey
     assert ok.is_completed(), ok.message
     # the wrong password: a failed connection's error, a failed run's message
     with pytest.raises(DatabaseUnreachable) as error:
-        load_raw_task.fn(warehouse, DbTarget(password_server, 5432, source.dbname, "postgres", WRONG), START, START)
+        load_raw_task.fn(
+            warehouse, DbTarget(password_server, 5432, source.dbname, "postgres", WRONG), START, START, 24, False
+        )
     assert "check SOURCE_POSTGRES_USER, SOURCE_POSTGRES_PASSWORD" in str(error.value)
     monkeypatch.setenv("SOURCE_POSTGRES_PASSWORD", WRONG)
     failed = smartgrid_etl_flow.with_options(flow_run_name="leak-check-failed")(

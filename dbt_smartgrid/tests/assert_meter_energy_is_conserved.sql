@@ -1,3 +1,5 @@
+{{ config(tags=["whole_history"]) }}
+
 -- For every meter, the hourly mart's consumption adds up exactly to the sum of its non-negative register
 -- deltas between consecutive valid readings (SPEC §4 invariant). Returns the meters where it does not.
 

@@ -1,5 +1,5 @@
--- The warehouse's raw schema (SPEC §2): every source column with its source type, plus load metadata.
--- event_id is unique, so a source row can be in raw only once however often it is loaded.
+-- The warehouse's raw schema (docs/data-contract.md §2): every source column with its source type, plus load
+-- metadata. event_id is unique, so a source row can be in raw only once however often it is loaded.
 create schema if not exists raw;
 
 create table if not exists raw.load_log (
@@ -13,6 +13,9 @@ create table if not exists raw.load_log (
     rows_loaded  bigint not null,       -- rows new to raw
     primary key (load_id, table_name)
 );
+-- the highest source id the load saw: the next load copies every row above it, whatever its hour
+alter table raw.load_log add column if not exists source_max_id bigint;
+create index if not exists load_log_table_finished_idx on raw.load_log (table_name, finished_at);
 
 create table if not exists raw.sensor_data (
     id          bigint not null,
@@ -29,8 +32,8 @@ create table if not exists raw.sensor_data (
     _loaded_at  timestamptz not null
 );
 create index if not exists sensor_data_loaded_at_idx on raw.sensor_data (_loaded_at);
-create index if not exists sensor_data_hour_idx
-    on raw.sensor_data ((date_trunc('hour', "timestamp")));
+drop index if exists raw.sensor_data_hour_idx;
+create index if not exists sensor_data_timestamp_idx on raw.sensor_data ("timestamp");
 
 create table if not exists raw.meter_readings (
     id          bigint not null,
@@ -45,11 +48,30 @@ create table if not exists raw.meter_readings (
     _loaded_at  timestamptz not null
 );
 create index if not exists meter_readings_loaded_at_idx on raw.meter_readings (_loaded_at);
-create index if not exists meter_readings_hour_idx
-    on raw.meter_readings ((date_trunc('hour', "timestamp")));
+drop index if exists raw.meter_readings_hour_idx;
+create index if not exists meter_readings_timestamp_idx on raw.meter_readings ("timestamp");
 
 -- Set by the opt-in retention cleanup: raw holds no rows before cleaned_before, on purpose.
 create table if not exists raw.retention (
     table_name     text primary key,
     cleaned_before timestamp not null
 );
+
+-- Per raw table and source hour: how many rows raw holds and the sum of their source ids. The loader adds to it
+-- in the same statement that inserts rows, so comparing an hour with the source never scans raw.
+create table if not exists raw.hour_fingerprints (
+    table_name text not null,
+    hour       timestamp not null,     -- date_trunc('hour', "timestamp"); -infinity and BC hours included
+    row_count  bigint not null,
+    id_sum     numeric not null,
+    primary key (table_name, hour)
+);
+-- a warehouse loaded before the fingerprints existed: count raw once
+insert into raw.hour_fingerprints (table_name, hour, row_count, id_sum)
+select 'sensor_data', date_trunc('hour', "timestamp"), count(*), sum(id) from raw.sensor_data
+where not exists (select from raw.hour_fingerprints where table_name = 'sensor_data')
+group by 2;
+insert into raw.hour_fingerprints (table_name, hour, row_count, id_sum)
+select 'meter_readings', date_trunc('hour', "timestamp"), count(*), sum(id) from raw.meter_readings
+where not exists (select from raw.hour_fingerprints where table_name = 'meter_readings')
+group by 2;

@@ -5,42 +5,29 @@
         unique_key=['meter_id', 'ended_at'],
         indexes=[
             {'columns': ['meter_id', 'ended_at'], 'unique': True},
-            {'columns': ['ended_at']},
+            {'columns': ['loaded_through']},
+        ],
+        post_hook=[
+            "create index if not exists {{ this.identifier }}_long_gaps_idx on {{ this }} (meter_id, ended_at)
+                where interval_kind = 'long_gap' and not is_negative",
         ],
     )
 }}
 
-{#- One row per pair of consecutive valid readings of a meter, keyed by the later reading: the building block
-    of the VEE rules and estimates.
+{#- The one place where readings are paired: one row per pair of consecutive valid readings of a meter,
+    keyed by the later reading. Every hourly and VEE model builds on these intervals.
 
     Incremental runs: a reading loaded since the last run changes the interval that ends at it and the one
-    that ends at its successor, so for each meter with new rows the intervals ending between its earliest
-    new reading and the first valid reading after its latest new one are rebuilt. Valid reading times are
-    never withdrawn (a later duplicate replaces a reading at the same time), so no old interval is left
-    behind.
-
-    The import CTEs are `not materialized` so that the per-meter look-ups of the neighbouring readings use
-    the (meter_id, reading_at) index, and the spans are `materialized` so that those look-ups run once per
-    meter, not once per reading. -#}
+    that ends at its successor. So for each meter with new rows, the intervals ending between its earliest
+    new reading and the first valid reading after its latest new one are rebuilt; the neighbouring readings
+    are found by index look-ups per meter, never by scanning a meter's history. Valid reading times are never
+    withdrawn (a later duplicate replaces a reading at the same time), so no old interval is left behind. -#}
 
 with
 
 meter_readings as not materialized (
 
     select * from {{ ref('int_meter_readings_validated') }}
-
-),
-
-valid_readings as not materialized (
-
-    select
-        meter_id,
-        reading_at,
-        reading_kwh
-
-    from meter_readings
-
-    where is_valid
 
 ),
 
@@ -55,7 +42,8 @@ meters_with_new_rows as (
 
     from meter_readings
 
-    where loaded_at > {{ incremental_watermark() }}
+    where loaded_through > {{ incremental_watermark() }}
+        and is_valid  -- an invalid new row changes no valid reading; a new winner of a duplicate key is valid
 
     group by 1
 
@@ -65,48 +53,66 @@ spans_to_rebuild as materialized (
 
     select
         meters_with_new_rows.meter_id,
-        meters_with_new_rows.changed_from,
-
-        coalesce(
-            (
-                select max(valid_readings.reading_at)
-                from valid_readings
-                where valid_readings.meter_id = meters_with_new_rows.meter_id
-                    and valid_readings.reading_at < meters_with_new_rows.changed_from
-            ),
-            meters_with_new_rows.changed_from
-        ) as readings_from,
-
-        coalesce(
-            (
-                select min(valid_readings.reading_at)
-                from valid_readings
-                where valid_readings.meter_id = meters_with_new_rows.meter_id
-                    and valid_readings.reading_at > meters_with_new_rows.changed_to
-            ),
-            meters_with_new_rows.changed_to
-        ) as readings_to
+        coalesce(previous_reading.reading_at, meters_with_new_rows.changed_from) as readings_from,
+        coalesce(next_reading.reading_at, meters_with_new_rows.changed_to) as readings_to
 
     from meters_with_new_rows
+
+    left join lateral (
+        select meter_readings.reading_at
+        from meter_readings
+        where meter_readings.meter_id = meters_with_new_rows.meter_id
+            and meter_readings.reading_at < meters_with_new_rows.changed_from
+            and meter_readings.is_valid
+        order by meter_readings.reading_at desc
+        limit 1
+    ) as previous_reading on true
+
+    left join lateral (
+        select meter_readings.reading_at
+        from meter_readings
+        where meter_readings.meter_id = meters_with_new_rows.meter_id
+            and meter_readings.reading_at > meters_with_new_rows.changed_to
+            and meter_readings.is_valid
+        order by meter_readings.reading_at
+        limit 1
+    ) as next_reading on true
+
+),
+
+readings_in_scope as (
+
+    select
+        meter_readings.meter_id,
+        meter_readings.reading_at,
+        meter_readings.reading_kwh
+
+    from spans_to_rebuild
+
+    inner join meter_readings
+        on spans_to_rebuild.meter_id = meter_readings.meter_id
+        and meter_readings.reading_at between spans_to_rebuild.readings_from and spans_to_rebuild.readings_to
+
+    where meter_readings.is_valid
+
+),
+
+{% else %}
+
+readings_in_scope as (
+
+    select
+        meter_id,
+        reading_at,
+        reading_kwh
+
+    from meter_readings
+
+    where is_valid
 
 ),
 
 {% endif %}
-
-readings_in_scope as (
-
-    select valid_readings.*
-
-    from valid_readings
-
-    {% if is_incremental() %}
-    inner join spans_to_rebuild
-        on valid_readings.meter_id = spans_to_rebuild.meter_id
-        and valid_readings.reading_at
-            between spans_to_rebuild.readings_from and spans_to_rebuild.readings_to
-    {% endif %}
-
-),
 
 paired as (
 
@@ -120,14 +126,6 @@ paired as (
     from readings_in_scope
 
     window by_time as (partition by meter_id order by reading_at)
-
-),
-
-intervals as (
-
-    select * from paired
-
-    where started_at is not null
 
 ),
 
@@ -152,7 +150,9 @@ classified as (
 
         end_kwh < start_kwh as is_negative
 
-    from intervals
+    from paired
+
+    where started_at is not null
 
 ),
 
@@ -160,7 +160,7 @@ final as (
 
     select
         *,
-        (select max(meter_readings.loaded_at) from meter_readings) as loaded_through
+        (select max(meter_readings.loaded_through) from meter_readings) as loaded_through
 
     from classified
 

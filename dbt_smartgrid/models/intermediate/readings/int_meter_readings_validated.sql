@@ -2,73 +2,36 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='hour_start',
+        unique_key='event_id',
+        replaced_rows_where='loaded_at <= (select max(loaded_at) from __target__)',
         indexes=[
-            {'columns': ['hour_start']},
-            {'columns': ['loaded_at']},
+            {'columns': ['event_id'], 'unique': True},
             {'columns': ['meter_id', 'reading_at']},
+            {'columns': ['loaded_at']},
+            {'columns': ['loaded_through']},
         ],
     )
 }}
 
-{#- Every raw meter row, its register in kWh, and the first SPEC §3 rule it fails. Re-validated by whole
-    hours, like the sensor rows. -#}
+{#- Every raw meter row, its register in kWh, and the first contract §3 rule it fails.
+
+    Incremental runs do work in proportion to the rows loaded since the last run: they check the new rows,
+    and re-rank them together with the rows already here that share their duplicate key (meter_id,
+    reading_at), found through the index on that key. Only those earlier rows are replaced. -#}
 
 with
 
-meter_readings as (
+new_readings as (
 
     select * from {{ ref('stg_ops__meter_readings') }}
 
     {% if is_incremental() %}
-    where hour_start in (
-        select distinct hour_start
-        from {{ ref('stg_ops__meter_readings') }}
-        where loaded_at > {{ incremental_watermark('loaded_at') }}
-    )
+    where loaded_at > {{ incremental_watermark('loaded_at') }}
     {% endif %}
 
 ),
 
-rules_checked as (
-
-    select
-        *,
-
-        case
-            when reading = 'NaN'
-                then 'not_a_number'
-            when reading < 0
-                then 'negative_reading'
-            when reading_kwh is null
-                then 'unknown_unit'
-            when not isfinite(reading_at)
-                or reading_at < {{ earliest_plausible_timestamp() }}
-                then 'implausible_timestamp'
-            when reading_at
-                > arrived_at + interval '{{ var("future_tolerance_minutes") }} minutes'
-                then 'future_timestamp'
-        end as rule_failed
-
-    from meter_readings
-
-),
-
-ranked_among_valid as (
-
-    select
-        *,
-
-        row_number() over (
-            partition by meter_id, reading_at, rule_failed is null
-            order by arrived_at desc, source_row_id desc
-        ) as rank_among_valid
-
-    from rules_checked
-
-),
-
-validated as (
+new_readings_checked as (
 
     select
         source_row_id,
@@ -82,22 +45,103 @@ validated as (
         hour_start,
         arrived_at,
         loaded_at,
-        coalesce(
-            rule_failed,
-            case when rank_among_valid > 1 then 'duplicate' end
-        ) as rejection_reason
 
-    from ranked_among_valid
+        case
+            when reading = 'NaN'
+                then 'not_a_number'
+            when reading < 0
+                then 'negative_reading'
+            when reading_kwh is null
+                then 'unknown_unit'
+            when {{ implausible_timestamp('reading_at') }}
+                then 'implausible_timestamp'
+            when reading_at
+                > arrived_at + interval '{{ var("future_tolerance_minutes") }} minutes'
+                then 'future_timestamp'
+        end as rule_failed
+
+    from new_readings
+
+),
+
+{% if is_incremental() %}
+
+earlier_readings_with_same_key as (
+
+    select
+        earlier.source_row_id,
+        earlier.event_id,
+        earlier.meter_id,
+        earlier.customer_id,
+        earlier.reading,
+        earlier.unit,
+        earlier.reading_kwh,
+        earlier.reading_at,
+        earlier.hour_start,
+        earlier.arrived_at,
+        earlier.loaded_at,
+        earlier.rule_failed
+
+    from {{ this }} as earlier
+
+    inner join (
+        select distinct
+            meter_id,
+            reading_at
+        from new_readings_checked
+    ) as new_keys
+        on earlier.meter_id = new_keys.meter_id
+        and earlier.reading_at = new_keys.reading_at
+
+),
+
+{% endif %}
+
+readings_to_rank as (
+
+    select * from new_readings_checked
+
+    {% if is_incremental() %}
+    union all
+    select * from earlier_readings_with_same_key
+    {% endif %}
+
+),
+
+ranked_among_valid as (
+
+    select
+        *,
+
+        row_number() over (
+            partition by meter_id, reading_at, rule_failed is null
+            order by arrived_at desc, source_row_id desc
+        ) as rank_among_valid
+
+    from readings_to_rank
 
 ),
 
 final as (
 
     select
-        *,
-        rejection_reason is null as is_valid
+        source_row_id,
+        event_id,
+        meter_id,
+        customer_id,
+        reading,
+        unit,
+        reading_kwh,
+        reading_at,
+        hour_start,
+        arrived_at,
+        loaded_at,
+        rule_failed,
+        coalesce(rule_failed, case when rank_among_valid > 1 then 'duplicate' end) as rejection_reason,
+        rule_failed is null and rank_among_valid = 1 as is_valid,
+        (select max(new_readings.loaded_at) from new_readings) as loaded_through
 
-    from validated
+    from ranked_among_valid
 
 )
 

@@ -2,38 +2,47 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='hour_start',
+        unique_key='event_id',
+        replaced_rows_where='loaded_at <= (select max(loaded_at) from __target__)',
         indexes=[
-            {'columns': ['hour_start']},
+            {'columns': ['event_id'], 'unique': True},
+            {'columns': ['sensor_id', 'sensor_type', 'measured_at']},
             {'columns': ['loaded_at']},
+            {'columns': ['loaded_through']},
         ],
     )
 }}
 
-{#- Every raw sensor row with the first SPEC §3 rule it fails. Duplicates share a key, and a key lies in
-    one hour, so an incremental run re-validates whole hours: every hour that received a row since the
-    last run (however old the hour). -#}
+{#- Every raw sensor row with the first contract §3 rule it fails.
+
+    Incremental runs do work in proportion to the rows loaded since the last run: they check the new rows,
+    and re-rank them together with the rows already here that share their duplicate key (sensor_id,
+    sensor_type, measured_at), found through the index on that key. Only those earlier rows are replaced. -#}
 
 with
 
-sensor_readings as (
+new_readings as (
 
     select * from {{ ref('stg_ops__sensor_readings') }}
 
     {% if is_incremental() %}
-    where hour_start in (
-        select distinct hour_start
-        from {{ ref('stg_ops__sensor_readings') }}
-        where loaded_at > {{ incremental_watermark('loaded_at') }}
-    )
+    where loaded_at > {{ incremental_watermark('loaded_at') }}
     {% endif %}
 
 ),
 
-rules_checked as (
+new_readings_checked as (
 
     select
-        *,
+        source_row_id,
+        event_id,
+        sensor_id,
+        sensor_type,
+        value,
+        measured_at,
+        hour_start,
+        arrived_at,
+        loaded_at,
 
         case
             when sensor_type not in ('voltage', 'current', 'power', 'frequency')
@@ -45,15 +54,58 @@ rules_checked as (
                 and value not between {{ bounds[0] }} and {{ bounds[1] }}
                 then 'out_of_range'
             {%- endfor %}
-            when not isfinite(measured_at)
-                or measured_at < {{ earliest_plausible_timestamp() }}
+            when {{ implausible_timestamp('measured_at') }}
                 then 'implausible_timestamp'
             when measured_at
                 > arrived_at + interval '{{ var("future_tolerance_minutes") }} minutes'
                 then 'future_timestamp'
         end as rule_failed
 
-    from sensor_readings
+    from new_readings
+
+),
+
+{% if is_incremental() %}
+
+earlier_readings_with_same_key as (
+
+    select
+        earlier.source_row_id,
+        earlier.event_id,
+        earlier.sensor_id,
+        earlier.sensor_type,
+        earlier.value,
+        earlier.measured_at,
+        earlier.hour_start,
+        earlier.arrived_at,
+        earlier.loaded_at,
+        earlier.rule_failed
+
+    from {{ this }} as earlier
+
+    inner join (
+        select distinct
+            sensor_id,
+            sensor_type,
+            measured_at
+        from new_readings_checked
+    ) as new_keys
+        on earlier.sensor_id = new_keys.sensor_id
+        and earlier.sensor_type = new_keys.sensor_type
+        and earlier.measured_at = new_keys.measured_at
+
+),
+
+{% endif %}
+
+readings_to_rank as (
+
+    select * from new_readings_checked
+
+    {% if is_incremental() %}
+    union all
+    select * from earlier_readings_with_same_key
+    {% endif %}
 
 ),
 
@@ -67,11 +119,11 @@ ranked_among_valid as (
             order by arrived_at desc, source_row_id desc
         ) as rank_among_valid
 
-    from rules_checked
+    from readings_to_rank
 
 ),
 
-validated as (
+final as (
 
     select
         source_row_id,
@@ -83,22 +135,12 @@ validated as (
         hour_start,
         arrived_at,
         loaded_at,
-        coalesce(
-            rule_failed,
-            case when rank_among_valid > 1 then 'duplicate' end
-        ) as rejection_reason
+        rule_failed,
+        coalesce(rule_failed, case when rank_among_valid > 1 then 'duplicate' end) as rejection_reason,
+        rule_failed is null and rank_among_valid = 1 as is_valid,
+        (select max(new_readings.loaded_at) from new_readings) as loaded_through
 
     from ranked_among_valid
-
-),
-
-final as (
-
-    select
-        *,
-        rejection_reason is null as is_valid
-
-    from validated
 
 )
 

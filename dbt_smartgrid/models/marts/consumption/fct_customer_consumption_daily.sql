@@ -6,28 +6,26 @@
         indexes=[
             {'columns': ['customer_id', 'day'], 'unique': True},
             {'columns': ['day']},
+            {'columns': ['loaded_through']},
         ],
     )
 }}
 
-{#- An incremental run rebuilds, for all customers, every UTC day in which a meter-hour was rebuilt since
-    the last run: a meter that moved to another customer leaves the old customer's days too. -#}
+{#- Energy per customer and UTC day (contract §4). An incremental run rebuilds, for all customers, every UTC
+    day in which a meter-hour was rebuilt since the last run (a meter that moved to another customer leaves
+    the old customer's days too), reading those days' meter-hours through the hour_start index. -#}
 
 with
 
 meter_hours as (
 
-    select
-        *,
-        (hour_start at time zone 'UTC')::date as day
-
-    from {{ ref('fct_meter_consumption_hourly') }}
+    select * from {{ ref('fct_meter_consumption_hourly') }}
 
 ),
 
 changed_days as (
 
-    select distinct day
+    select distinct date_trunc('day', hour_start, 'UTC') as day_start
     from meter_hours
     {% if is_incremental() %}
     where loaded_through > {{ incremental_watermark() }}
@@ -39,7 +37,7 @@ aggregated_to_customer_day as (
 
     select
         meter_hours.customer_id,
-        meter_hours.day,
+        (changed_days.day_start at time zone 'UTC')::date as day,
 
         sum(meter_hours.consumption_kwh)::numeric(22, 9) as consumption_kwh,
         sum(meter_hours.estimated_kwh)::numeric(22, 9) as estimated_kwh,
@@ -48,7 +46,8 @@ aggregated_to_customer_day as (
     from meter_hours
 
     inner join changed_days
-        on meter_hours.day = changed_days.day
+        on meter_hours.hour_start >= changed_days.day_start
+        and meter_hours.hour_start < changed_days.day_start + interval '1 day'
 
     group by 1, 2
 

@@ -6,21 +6,25 @@
         indexes=[
             {'columns': ['meter_id', 'hour_start'], 'unique': True},
             {'columns': ['hour_start']},
+            {'columns': ['loaded_through']},
         ],
     )
 }}
 
-{#- Energy per meter and UTC hour from the cumulative register (SPEC §4): each pair of consecutive valid
-    readings is an interval whose delta is spread uniformly over [t0, t1) and split at the clock hours.
+{#- Energy per meter and UTC hour from the cumulative register (contract §4): the sum of the parts of the
+    meter's intervals that fall in the hour (int_meter_interval_hours), with the hour's quality code.
 
-    The split is computed as differences of the interpolated register at the hour boundaries (rounded to
-    9 decimals), so the parts of an interval add up to its delta exactly.
-
-    Incremental runs: a reading loaded since the last run changes the intervals on both sides of it, so
-    for each meter that received rows the hours from its previous valid reading to its next one are
-    rebuilt; when a meter's latest reading names a new customer, all of its hours are. -#}
+    Incremental runs rebuild the meter-hours that received a rebuilt interval part, reading all parts of
+    those hours through the (meter_id, hour_start) index; when a meter's latest valid reading names a new
+    customer, all of that meter's hours are rebuilt (customer_id comes from the latest reading). -#}
 
 with
+
+interval_hours as (
+
+    select * from {{ ref('int_meter_interval_hours') }}
+
+),
 
 meter_readings as (
 
@@ -28,273 +32,152 @@ meter_readings as (
 
 ),
 
-valid_readings as (
+changed_meter_hours as (
+
+    select distinct
+        meter_id,
+        hour_start
+
+    from interval_hours
+
+    {% if is_incremental() %}
+    where loaded_through > {{ incremental_watermark() }}
+    {% endif %}
+
+),
+
+latest_customer as materialized (
 
     select
-        meter_id,
-        customer_id,
-        reading_at,
-        reading_kwh
+        changed_meters.meter_id,
+        latest_reading.customer_id
 
-    from meter_readings
+    from (select distinct meter_id from changed_meter_hours) as changed_meters
 
-    where is_valid
+    cross join lateral (
+        select meter_readings.customer_id
+        from meter_readings
+        where meter_readings.meter_id = changed_meters.meter_id
+            and meter_readings.is_valid
+        order by meter_readings.reading_at desc
+        limit 1
+    ) as latest_reading
 
 ),
 
 {% if is_incremental() %}
 
-meters_with_new_rows as (
-
-    select
-        meter_id,
-        min(reading_at) as changed_from,
-        max(reading_at) as changed_to
-
-    from meter_readings
-
-    where loaded_at > {{ incremental_watermark() }}
-
-    group by 1
-
-),
-
-current_customers_of_changed_meters as (
-
-    select distinct on (valid_readings.meter_id)
-        valid_readings.meter_id,
-        valid_readings.customer_id
-
-    from valid_readings
-
-    inner join meters_with_new_rows
-        on valid_readings.meter_id = meters_with_new_rows.meter_id
-
-    order by valid_readings.meter_id, valid_readings.reading_at desc
-
-),
-
 meters_with_new_customer as (
 
-    select distinct existing.meter_id
+    select latest_customer.meter_id
 
-    from {{ this }} as existing
+    from latest_customer
 
-    inner join current_customers_of_changed_meters
-        on existing.meter_id = current_customers_of_changed_meters.meter_id
+    cross join lateral (
+        select existing.customer_id
+        from {{ this }} as existing
+        where existing.meter_id = latest_customer.meter_id
+        order by existing.hour_start desc
+        limit 1
+    ) as newest_row
 
-    where existing.customer_id <> current_customers_of_changed_meters.customer_id
-
-),
-
-changed_spans as (
-
-    select
-        meters_with_new_rows.meter_id,
-        case
-            when meters_with_new_customer.meter_id is null
-                then meters_with_new_rows.changed_from
-            else '-infinity'::timestamptz
-        end as changed_from,
-        case
-            when meters_with_new_customer.meter_id is null
-                then meters_with_new_rows.changed_to
-            else 'infinity'::timestamptz
-        end as changed_to
-
-    from meters_with_new_rows
-
-    left join meters_with_new_customer
-        on meters_with_new_rows.meter_id = meters_with_new_customer.meter_id
+    where newest_row.customer_id <> latest_customer.customer_id
 
 ),
 
-hours_to_rebuild as (
+hours_of_meters_with_new_customer as (
 
     select
-        changed_spans.meter_id,
+        existing.meter_id,
+        existing.hour_start
 
-        date_trunc('hour', coalesce(
-            (
-                select max(valid_readings.reading_at)
-                from valid_readings
-                where valid_readings.meter_id = changed_spans.meter_id
-                    and valid_readings.reading_at < changed_spans.changed_from
-            ),
-            changed_spans.changed_from
-        ), 'UTC') as first_hour,
+    from meters_with_new_customer
 
-        date_trunc('hour', coalesce(
-            (
-                select min(valid_readings.reading_at)
-                from valid_readings
-                where valid_readings.meter_id = changed_spans.meter_id
-                    and valid_readings.reading_at > changed_spans.changed_to
-            ),
-            changed_spans.changed_to
-        ), 'UTC') as last_hour
+    inner join {{ this }} as existing
+        on meters_with_new_customer.meter_id = existing.meter_id
 
-    from changed_spans
+),
+
+meter_hours_to_rebuild as (
+
+    select * from changed_meter_hours
+    union
+    select * from hours_of_meters_with_new_customer
+
+),
+
+{% else %}
+
+meter_hours_to_rebuild as (
+
+    select * from changed_meter_hours
 
 ),
 
 {% endif %}
 
-readings_in_scope as (
-
-    select * from valid_readings
-
-    {% if is_incremental() %}
-    where meter_id in (select meter_id from hours_to_rebuild)
-    {% endif %}
-
-),
-
-intervals as (
-
-    select
-        meter_id,
-        lag(reading_at) over by_time as started_at,
-        reading_at as ended_at,
-        lag(reading_kwh) over by_time as start_kwh,
-        reading_kwh as end_kwh
-
-    from readings_in_scope
-
-    window by_time as (partition by meter_id order by reading_at)
-
-),
-
-intervals_classified as (
-
-    select
-        *,
-        extract(epoch from ended_at - started_at) as duration_seconds,
-        end_kwh < start_kwh as is_negative,
-        ended_at - started_at
-            > interval '{{ var("meter_interval_minutes") }} minutes' as is_interpolated,
-        ended_at - started_at
-            > interval '{{ var("max_interpolated_gap_hours") }} hours' as is_long_gap
-
-    from intervals
-
-    where started_at is not null
-
-),
-
-interval_parts_by_hour as (
-
-    {{ split_by_clock_hour('intervals_classified') }}
-
-),
-
-parts_in_rebuilt_hours as (
-
-    select interval_parts_by_hour.*
-
-    from interval_parts_by_hour
-
-    {% if is_incremental() %}
-    inner join hours_to_rebuild
-        on interval_parts_by_hour.meter_id = hours_to_rebuild.meter_id
-        and interval_parts_by_hour.hour_start
-            between hours_to_rebuild.first_hour and hours_to_rebuild.last_hour
-    {% endif %}
-
-),
-
-parts_with_register as (
-
-    select
-        *,
-
-        {{ interpolated_register_kwh('part_started_at') }} as register_at_part_start_kwh,
-        {{ interpolated_register_kwh('part_ended_at') }} as register_at_part_end_kwh
-
-    from parts_in_rebuilt_hours
-
-),
-
-parts_with_energy as (
-
-    select
-        *,
-
-        case
-            when is_negative then 0  -- register reset or meter exchange: no energy, flagged
-            else register_at_part_end_kwh - register_at_part_start_kwh
-        end as energy_kwh
-
-    from parts_with_register
-
-),
-
 aggregated_to_meter_hour as (
 
     select
-        meter_id,
-        hour_start,
+        meter_hours_to_rebuild.meter_id,
+        meter_hours_to_rebuild.hour_start,
 
-        sum(energy_kwh)::numeric(20, 9) as consumption_kwh,
-        sum(case when is_interpolated then energy_kwh else 0 end)::numeric(20, 9) as estimated_kwh,
-        bool_or(is_long_gap or is_negative) as is_questionable,
-        bool_or(is_interpolated) as has_interpolated
+        sum(interval_hours.energy_kwh)::numeric(20, 9) as consumption_kwh,
+        coalesce(sum(interval_hours.energy_kwh) filter (
+            where interval_hours.interval_kind <> 'measured'
+        ), 0)::numeric(20, 9) as estimated_kwh,
+        bool_or(interval_hours.interval_kind = 'long_gap' or interval_hours.is_negative) as is_questionable,
+        bool_or(interval_hours.interval_kind <> 'measured') as has_interpolated
 
-    from parts_with_energy
+    from meter_hours_to_rebuild
+
+    inner join interval_hours
+        on meter_hours_to_rebuild.meter_id = interval_hours.meter_id
+        and meter_hours_to_rebuild.hour_start = interval_hours.hour_start
 
     group by 1, 2
 
 ),
 
-readings_per_hour as (
+with_reading_count as (
 
     select
-        meter_id,
-        date_trunc('hour', reading_at, 'UTC') as hour_start,
-        count(*) as reading_count
+        aggregated_to_meter_hour.*,
+        readings_in_hour.reading_count
 
-    from readings_in_scope
+    from aggregated_to_meter_hour
 
-    group by 1, 2
-
-),
-
-customer_of_meter as (
-
-    select distinct on (meter_id)
-        meter_id,
-        customer_id
-
-    from readings_in_scope
-
-    order by meter_id, reading_at desc
+    cross join lateral (
+        select count(*) as reading_count
+        from meter_readings
+        where meter_readings.meter_id = aggregated_to_meter_hour.meter_id
+            and meter_readings.reading_at >= aggregated_to_meter_hour.hour_start
+            and meter_readings.reading_at < aggregated_to_meter_hour.hour_start + interval '1 hour'
+            and meter_readings.is_valid
+    ) as readings_in_hour
 
 ),
 
 final as (
 
     select
-        aggregated_to_meter_hour.meter_id,
-        customer_of_meter.customer_id,
-        aggregated_to_meter_hour.hour_start,
-        aggregated_to_meter_hour.consumption_kwh,
-        aggregated_to_meter_hour.estimated_kwh,
-        coalesce(readings_per_hour.reading_count, 0) as reading_count,
+        with_reading_count.meter_id,
+        latest_customer.customer_id,
+        with_reading_count.hour_start,
+        with_reading_count.consumption_kwh,
+        with_reading_count.estimated_kwh,
+        with_reading_count.reading_count,
         case
-            when aggregated_to_meter_hour.is_questionable then 10
-            when aggregated_to_meter_hour.has_interpolated then 9
+            when with_reading_count.is_questionable then 10
+            when with_reading_count.has_interpolated then 9
             else 0
         end as quality_code,
-        (select max(meter_readings.loaded_at) from meter_readings) as loaded_through
+        (select max(interval_hours.loaded_through) from interval_hours) as loaded_through
 
-    from aggregated_to_meter_hour
+    from with_reading_count
 
-    inner join customer_of_meter
-        on aggregated_to_meter_hour.meter_id = customer_of_meter.meter_id
-
-    left join readings_per_hour
-        on aggregated_to_meter_hour.meter_id = readings_per_hour.meter_id
-        and aggregated_to_meter_hour.hour_start = readings_per_hour.hour_start
+    inner join latest_customer
+        on with_reading_count.meter_id = latest_customer.meter_id
 
 )
 

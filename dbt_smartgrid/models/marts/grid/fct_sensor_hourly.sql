@@ -2,15 +2,18 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='hour_start',
+        unique_key=['sensor_id', 'sensor_type', 'hour_start'],
         indexes=[
             {'columns': ['sensor_id', 'sensor_type', 'hour_start'], 'unique': True},
             {'columns': ['hour_start']},
+            {'columns': ['loaded_through']},
         ],
     )
 }}
 
-{#- An incremental run rebuilds every hour that received a raw row since the last run, whole.
+{#- Statistics per sensor, quantity and UTC hour over its valid readings (contract §4). An incremental run
+    rebuilds the sensor-hours that received a row since the last run, reading each one's valid readings through
+    the (sensor_id, sensor_type, measured_at) index.
 
     Power quality (EN 50160 bands): a voltage reading is outside its band when it leaves nominal ± voltage_band_pct,
     a frequency reading when it leaves nominal ± frequency_band_pct (bounds inclusive). Changing the nominal
@@ -30,12 +33,18 @@ sensor_readings as (
 
 ),
 
-changed_hours as (
+changed_sensor_hours as (
 
-    select distinct hour_start
+    select distinct
+        sensor_id,
+        sensor_type,
+        hour_start
+
     from sensor_readings
+
+    where is_valid  -- an invalid row changes no statistic; a new winner of a duplicate key is valid
     {% if is_incremental() %}
-    where loaded_at > {{ incremental_watermark() }}
+        and loaded_through > {{ incremental_watermark() }}
     {% endif %}
 
 ),
@@ -44,10 +53,13 @@ valid_readings_in_changed_hours as (
 
     select sensor_readings.*
 
-    from sensor_readings
+    from changed_sensor_hours
 
-    inner join changed_hours
-        on sensor_readings.hour_start = changed_hours.hour_start
+    inner join sensor_readings
+        on changed_sensor_hours.sensor_id = sensor_readings.sensor_id
+        and changed_sensor_hours.sensor_type = sensor_readings.sensor_type
+        and sensor_readings.measured_at >= changed_sensor_hours.hour_start
+        and sensor_readings.measured_at < changed_sensor_hours.hour_start + interval '1 hour'
 
     where sensor_readings.is_valid
 
@@ -106,7 +118,7 @@ final as (
         min_value,
         max_value,
         stddev_value,
-        (select max(loaded_at) from sensor_readings) as loaded_through,
+        (select max(sensor_readings.loaded_through) from sensor_readings) as loaded_through,
         expected_readings,
         completeness_pct,
         count_outside_band::integer as count_outside_band,

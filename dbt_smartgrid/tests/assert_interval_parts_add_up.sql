@@ -1,0 +1,25 @@
+-- The parts of every interval split in the latest build add up to the interval's register delta exactly
+-- (zero for a negative interval). With assert_meter_hours_sum_their_parts this is the contract §4 energy
+-- invariant, checked on what the build wrote; the whole-history check is assert_meter_energy_is_conserved.
+
+with
+
+interval_hours as (
+
+    select * from {{ ref('int_meter_interval_hours') }}
+
+    where loaded_through = (select max(loaded_through) from {{ ref('int_meter_interval_hours') }})
+
+)
+
+select
+    meter_id,
+    ended_at,
+    max(delta_kwh) as delta_kwh,
+    sum(energy_kwh) as parts_kwh
+
+from interval_hours
+
+group by 1, 2
+
+having sum(energy_kwh) <> case when bool_or(is_negative) then 0 else max(delta_kwh) end
