@@ -3,7 +3,7 @@ is killed inside the load, between steps and during the checkpoint, the source i
 password, a statement times out or the disk is "full". Afterwards SPEC §2 and §5 hold: raw holds each source
 row exactly once and, after the next run, the marts equal the contract over raw (tests/reference.py).
 
-Marker `faults`: .ci/run runs these in their own step."""
+Marker `faults`: `pytest -m faults` runs only these; `make test` runs them with the rest."""
 
 from __future__ import annotations
 
