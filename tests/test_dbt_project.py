@@ -144,3 +144,22 @@ def test_hourly_selector_builds_everything_and_daily_only_the_daily_marts_inputs
         "fct_meter_consumption_hourly",
         "fct_customer_consumption_daily",
     }
+
+
+def test_incremental_models_are_ready_to_distribute_on_citus(manifest):
+    """docs/scaling.md: on Citus every incremental model is distributed by the column in its meta; unique
+    indexes must include that column, and the delete+insert key should too (a whole-key multi-shard delete is
+    allowed only where the model says why)."""
+    incremental = {name: node for name, node in models(manifest).items() if node.config.materialized == "incremental"}
+    assert {"int_meter_intervals", "int_meter_interval_hours", "fct_meter_consumption_hourly"} <= set(incremental)
+    for name, node in incremental.items():
+        column = node.config.meta.get("distribution_column")
+        assert column, f"{name}: no meta.distribution_column"
+        assert column in node.columns or column in node.raw_code, f"{name}: distributes by unknown {column}"
+        key = node.config.unique_key
+        key = [key] if isinstance(key, str) else list(key)
+        if column not in key:
+            assert node.config.meta.get("multi_shard_delete"), f"{name}: unique_key {key} lacks {column}"
+        for index in node.config.get("indexes") or []:
+            if index.get("unique"):
+                assert column in index["columns"], f"{name}: unique index {index['columns']} lacks {column}"

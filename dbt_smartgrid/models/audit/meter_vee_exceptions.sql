@@ -3,37 +3,37 @@
 
 with
 
-gaps as (
+gaps as not materialized (
 
     select * from {{ ref('int_meter_vee_gaps') }}
 
 ),
 
-spikes as (
+spikes as not materialized (
 
     select * from {{ ref('int_meter_vee_spikes') }}
 
 ),
 
-flat_lines as (
+flat_lines as not materialized (
 
     select * from {{ ref('int_meter_vee_flat_lines') }}
 
 ),
 
-negative_intervals as (
+negative_intervals as not materialized (
 
     select * from {{ ref('int_meter_vee_negative_intervals') }}
 
 ),
 
-conflicting_duplicates as (
+conflicting_duplicates as not materialized (
 
     select * from {{ ref('int_meter_vee_conflicting_duplicates') }}
 
 ),
 
-clock_problems as (
+clock_problems as not materialized (
 
     select * from {{ ref('int_meter_vee_clock_problems') }}
 

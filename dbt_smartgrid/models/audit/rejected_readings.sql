@@ -3,13 +3,13 @@
 
 with
 
-sensor_readings as (
+sensor_readings as not materialized (
 
     select * from {{ ref('int_sensor_readings_validated') }}
 
 ),
 
-meter_readings as (
+meter_readings as not materialized (
 
     select * from {{ ref('int_meter_readings_validated') }}
 

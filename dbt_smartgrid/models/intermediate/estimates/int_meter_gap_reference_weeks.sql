@@ -5,13 +5,13 @@
 
 with
 
-long_gaps as (
+long_gaps as not materialized (
 
     select * from {{ ref('int_meter_long_gaps') }}
 
 ),
 
-meter_hours as (
+meter_hours as not materialized (
 
     select * from {{ ref('fct_meter_consumption_hourly') }}
 

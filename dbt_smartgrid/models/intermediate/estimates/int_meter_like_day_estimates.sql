@@ -6,7 +6,7 @@
 
 with
 
-gap_parts as (
+gap_parts as not materialized (
 
     select * from {{ ref('int_meter_interval_hours') }}
 
@@ -15,13 +15,13 @@ gap_parts as (
 
 ),
 
-reference_weeks as (
+reference_weeks as not materialized (
 
     select * from {{ ref('int_meter_gap_reference_weeks') }}
 
 ),
 
-meter_hours as (
+meter_hours as not materialized (
 
     select * from {{ ref('fct_meter_consumption_hourly') }}
 

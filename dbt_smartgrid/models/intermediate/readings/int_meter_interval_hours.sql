@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
+        meta={'distribution_column': 'meter_id'},
         unique_key=['meter_id', 'ended_at'],
         indexes=[
             {'columns': ['meter_id', 'ended_at']},

@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
+        meta={'distribution_column': 'meter_id'},
         unique_key=['meter_id', 'ended_at'],
         indexes=[
             {'columns': ['meter_id', 'ended_at'], 'unique': True},
@@ -42,7 +43,7 @@ meters_with_new_rows as (
 
     from meter_readings
 
-    where loaded_through > {{ incremental_watermark() }}
+    where loaded_at > {{ incremental_watermark() }}
         and is_valid  -- an invalid new row changes no valid reading; a new winner of a duplicate key is valid
 
     group by 1
@@ -160,7 +161,7 @@ final as (
 
     select
         *,
-        (select max(meter_readings.loaded_through) from meter_readings) as loaded_through
+        (select max(meter_readings.loaded_at) from meter_readings) as loaded_through
 
     from classified
 

@@ -2,13 +2,12 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='event_id',
+        meta={'distribution_column': 'sensor_id'},
+        unique_key=['sensor_id', 'sensor_type', 'measured_at'],
         replaced_rows_where='loaded_at <= (select max(loaded_at) from __target__)',
         indexes=[
-            {'columns': ['event_id'], 'unique': True},
             {'columns': ['sensor_id', 'sensor_type', 'measured_at']},
             {'columns': ['loaded_at']},
-            {'columns': ['loaded_through']},
         ],
     )
 }}
@@ -17,11 +16,12 @@
 
     Incremental runs do work in proportion to the rows loaded since the last run: they check the new rows,
     and re-rank them together with the rows already here that share their duplicate key (sensor_id,
-    sensor_type, measured_at), found through the index on that key. Only those earlier rows are replaced. -#}
+    sensor_type, measured_at), found through the index on that key. Only those earlier rows are replaced;
+    raw's unique event_id keeps each row here once. -#}
 
 with
 
-new_readings as (
+new_readings as not materialized (
 
     select * from {{ ref('stg_ops__sensor_readings') }}
 
@@ -137,8 +137,7 @@ final as (
         loaded_at,
         rule_failed,
         coalesce(rule_failed, case when rank_among_valid > 1 then 'duplicate' end) as rejection_reason,
-        rule_failed is null and rank_among_valid = 1 as is_valid,
-        (select max(new_readings.loaded_at) from new_readings) as loaded_through
+        rule_failed is null and rank_among_valid = 1 as is_valid
 
     from ranked_among_valid
 

@@ -3,7 +3,7 @@
 
 with
 
-meter_intervals as (
+meter_intervals as not materialized (
 
     select * from {{ ref('int_meter_intervals') }}
 

@@ -5,13 +5,13 @@
 
 with
 
-meter_readings as (
+meter_readings as not materialized (
 
     select * from {{ ref('int_meter_readings_validated') }}
 
 ),
 
-meter_intervals as (
+meter_intervals as not materialized (
 
     select * from {{ ref('int_meter_intervals') }}
 

@@ -2,6 +2,10 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
+        meta={
+            'distribution_column': 'customer_id',
+            'multi_shard_delete': 'whole days: a meter moving to another customer must leave its old row',
+        },
         unique_key='day',
         indexes=[
             {'columns': ['customer_id', 'day'], 'unique': True},
@@ -17,7 +21,7 @@
 
 with
 
-meter_hours as (
+meter_hours as not materialized (
 
     select * from {{ ref('fct_meter_consumption_hourly') }}
 

@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
+        meta={'distribution_column': 'meter_id'},
         unique_key=['meter_id', 'hour_start'],
         indexes=[
             {'columns': ['meter_id', 'hour_start'], 'unique': True},
@@ -20,13 +21,13 @@
 
 with
 
-interval_hours as (
+interval_hours as not materialized (
 
     select * from {{ ref('int_meter_interval_hours') }}
 
 ),
 
-meter_readings as (
+meter_readings as not materialized (
 
     select * from {{ ref('int_meter_readings_validated') }}
 

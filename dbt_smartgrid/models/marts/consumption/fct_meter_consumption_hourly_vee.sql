@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
+        meta={'distribution_column': 'meter_id'},
         unique_key=['meter_id', 'hour_start'],
         indexes=[
             {'columns': ['meter_id', 'hour_start'], 'unique': True},
@@ -22,25 +23,25 @@
 
 with
 
-meter_hours as (
+meter_hours as not materialized (
 
     select * from {{ ref('fct_meter_consumption_hourly') }}
 
 ),
 
-interval_hours as (
+interval_hours as not materialized (
 
     select * from {{ ref('int_meter_interval_hours') }}
 
 ),
 
-like_day_estimates as (
+like_day_estimates as not materialized (
 
     select * from {{ ref('int_meter_like_day_estimates') }}
 
 ),
 
-long_gaps as (
+long_gaps as not materialized (
 
     select * from {{ ref('int_meter_long_gaps') }}
 

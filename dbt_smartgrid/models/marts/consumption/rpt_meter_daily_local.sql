@@ -10,13 +10,13 @@
 
 with
 
-meter_readings as (
+meter_readings as not materialized (
 
     select * from {{ ref('int_meter_readings_validated') }}
 
 ),
 
-meter_hours as (
+meter_hours as not materialized (
 
     select * from {{ ref('fct_meter_consumption_hourly_vee') }}
 

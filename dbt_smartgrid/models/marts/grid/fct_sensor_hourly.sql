@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
+        meta={'distribution_column': 'sensor_id'},
         unique_key=['sensor_id', 'sensor_type', 'hour_start'],
         indexes=[
             {'columns': ['sensor_id', 'sensor_type', 'hour_start'], 'unique': True},
@@ -27,7 +28,7 @@
 
 with
 
-sensor_readings as (
+sensor_readings as not materialized (
 
     select * from {{ ref('int_sensor_readings_validated') }}
 
@@ -44,7 +45,7 @@ changed_sensor_hours as (
 
     where is_valid  -- an invalid row changes no statistic; a new winner of a duplicate key is valid
     {% if is_incremental() %}
-        and loaded_through > {{ incremental_watermark() }}
+        and loaded_at > {{ incremental_watermark() }}
     {% endif %}
 
 ),
@@ -118,7 +119,7 @@ final as (
         min_value,
         max_value,
         stddev_value,
-        (select max(sensor_readings.loaded_through) from sensor_readings) as loaded_through,
+        (select max(sensor_readings.loaded_at) from sensor_readings) as loaded_through,
         expected_readings,
         completeness_pct,
         count_outside_band::integer as count_outside_band,
