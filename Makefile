@@ -13,7 +13,7 @@ export PGTZ := UTC
 DOCS_PORT ?= 8080
 DBT := $(BIN)/python -m orchestration.local.dbt_cli
 
-.PHONY: install demo test bench lint dbt unit-test tests-for compare-save compare docs docs-serve docs-check serve stop clean
+.PHONY: install demo test test-long bench lint dbt unit-test tests-for compare-save compare docs docs-serve docs-check serve stop clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=/path/to/python3.11)")'
@@ -30,6 +30,9 @@ demo: $(INSTALLED)  ## simulate the last 24 complete UTC hours and run the flow 
 
 test: $(INSTALLED)  ## the whole test suite, against a real PostgreSQL
 	$(BIN)/pytest
+
+test-long: $(INSTALLED)  ## the property tests with many more examples (HYPOTHESIS_PROFILE=long), not in CI
+	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/test_properties.py
 
 bench: $(INSTALLED)  ## speed and memory at a utility's size, against targets (~30 min; ARGS=--quick: < 2 min)
 	$(BIN)/python -m benchmarks.run $(ARGS)

@@ -1,4 +1,4 @@
-{#- How a register interval's energy is split at the clock hours (SPEC §4). Both the SPEC mart and the VEE
+{#- How a register interval's energy is split at the clock hours (contract §4). Both the contract §4 mart and the VEE
     mart use these, so their linear spreads are equal to the last decimal. -#}
 
 {#- One row per interval of `intervals` (started_at, ended_at, ...) and UTC clock hour it overlaps, with the

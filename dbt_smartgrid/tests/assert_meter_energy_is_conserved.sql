@@ -1,7 +1,7 @@
 {{ config(tags=["whole_history"]) }}
 
 -- For every meter, the hourly mart's consumption adds up exactly to the sum of its non-negative register
--- deltas between consecutive valid readings (SPEC §4 invariant). Returns the meters where it does not.
+-- deltas between consecutive valid readings (contract §4 invariant). Returns the meters where it does not.
 
 with
 

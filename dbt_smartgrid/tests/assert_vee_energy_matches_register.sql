@@ -1,6 +1,6 @@
 {{ config(tags=["whole_history"]) }}
 
--- For every meter, the VEE mart's hours add up exactly to the SPEC mart's (which add up to the register's
+-- For every meter, the VEE mart's hours add up exactly to the contract §4 mart's (which add up to the register's
 -- non-negative deltas): like-day estimates only redistribute each long gap's register delta over its hours.
 -- Returns the meters where the totals differ, or the hours one mart has and the other lacks.
 

@@ -1,4 +1,4 @@
-"""`smartgrid db start | stop | url`: the embedded PostgreSQL (when POSTGRES_HOST is unset)."""
+"""`smartgrid db start | stop | url | init-roles`: the embedded PostgreSQL (when POSTGRES_HOST is unset), roles."""
 
 from __future__ import annotations
 
@@ -52,4 +52,15 @@ def url(
 
     warehouse, source_db = resolve_targets(settings(), start=False)
     print((source_db if source else warehouse).libpq_uri())
+    return 0
+
+
+@db_app.command("init-roles")
+def init_roles(verbose: Verbose = False) -> int:
+    """Create the least-privilege roles: loader (writes raw), transformer, analyst, source reader (db/roles.py)."""
+    from orchestration.db import roles
+    from orchestration.db.targets import resolve_targets
+
+    config = settings()
+    say("roles ready: " + ", ".join(roles.init_roles(config, *resolve_targets(config))))
     return 0

@@ -38,6 +38,10 @@ def serve(verbose: Verbose = False) -> int:
     for target in resolve_targets(config):
         ensure_database(target)
     ui = deployments.serve(config, progress=say)
+    from orchestration.flows.automations import install_alert_automations  # alerts even when no flow process runs
+
+    for name in install_alert_automations():
+        say(f"automation installed: {name}")
     print(f"""
 the hourly deployment is live: every hour at :00 UTC the worker processes the previous hour.
   Prefect UI:        {ui}/deployments

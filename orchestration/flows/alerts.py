@@ -40,6 +40,10 @@ def alert_on_failure(flow, flow_run, state) -> None:
     webhook = load_settings().alert_webhook_url
     if webhook is None:
         return
+    from orchestration.flows.automations import alerts_installed
+
+    if alerts_installed():  # the server's automation alerts this run (flows/automations.py)
+        return
     url = webhook.get_secret_value()
     parameters = {k: v for k, v in (flow_run.parameters or {}).items() if k in ("start_time", "end_time")}
     message = (state.message or "").strip()

@@ -13,10 +13,13 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
-from orchestration.db.connection import is_transient
+from orchestration.db.connection import connection_errors, is_transient
+from orchestration.db.connection_check import DatabaseUnreachable, explain
 from orchestration.db.lock import run_lock
+from orchestration.db.roles import as_loader
 from orchestration.db.targets import resolve_targets
 from orchestration.flows.alerts import alert_on_failure
+from orchestration.flows.watchdog import current_timeout, deadline, load_timeout_seconds, run_timeout_seconds
 from orchestration.results.model import (
     CheckpointReport,
     DataQualityReport,
@@ -33,6 +36,7 @@ from orchestration.steps import dbt_project, mart_backup
 from orchestration.steps.checkpoint import prepare_checkpoint_in_background, run_checkpoint
 from orchestration.steps.dbt_runner import DbtFailure, run_dbt
 from orchestration.steps.dq_results import record_run
+from orchestration.steps.freshness import check_source_freshness
 from orchestration.steps.gx_project import CHECKPOINT
 from orchestration.steps.loader import load_raw
 from orchestration.steps.mart_changes import mart_watermarks, rebuilt_since, rejected_by_reason
@@ -50,7 +54,8 @@ class CheckpointFailed(RuntimeError):
 
 def retry_on_connection_errors(task, task_run, state) -> bool:
     """Prefect retry condition: only errors that waiting can fix (an unreachable database, not a wrong password)."""
-    return is_transient(state.result(raise_on_failure=False))
+    error = state.result(raise_on_failure=False)
+    return is_transient(error.__cause__ if isinstance(error, DatabaseUnreachable) else error)
 
 
 @task(
@@ -60,12 +65,17 @@ def retry_on_connection_errors(task, task_run, state) -> bool:
     retry_delay_seconds=exponential_backoff(backoff_factor=2),  # 2, 4, 8, 16 s
     retry_jitter_factor=1,
     retry_condition_fn=retry_on_connection_errors,
+    timeout_seconds=load_timeout_seconds(),
 )
 def load_raw_task(
     warehouse: DbTarget, source: DbTarget, start: datetime, end: datetime, reconcile_hours: int, full: bool
 ) -> LoadResult:
     """Copy every source row before `end` that raw lacks; one transaction per table, so a retry is safe."""
-    return load_raw(warehouse, source, start, end, reconcile_hours=reconcile_hours, full_reconcile=full)
+    with deadline([warehouse, source], current_timeout()):  # a hung load fails (flows/watchdog.py)
+        try:
+            return load_raw(warehouse, source, start, end, reconcile_hours=reconcile_hours, full_reconcile=full)
+        except connection_errors() as exc:  # one line: which database, which setting, why
+            raise DatabaseUnreachable(explain(exc, {"warehouse": warehouse, "source": source})) from exc
 
 
 @task(name="dbt build", cache_policy=NO_CACHE)
@@ -123,7 +133,13 @@ def _scheduled_start() -> datetime | None:
     return scheduled if flow_run.id else None
 
 
-@flow(name="smartgrid-etl-flow", log_prints=True, on_failure=[alert_on_failure], on_crashed=[alert_on_failure])
+@flow(
+    name="smartgrid-etl-flow",
+    log_prints=True,
+    on_failure=[alert_on_failure],
+    on_crashed=[alert_on_failure],
+    timeout_seconds=run_timeout_seconds(),  # a hung run fails and releases the run lock (flows/watchdog.py)
+)
 def smartgrid_etl_flow(
     start_time: datetime | None = None,
     end_time: datetime | None = None,
@@ -140,18 +156,20 @@ def smartgrid_etl_flow(
     logger.info("window %s .. %s (UTC); warehouse %s; source %s",
                 start.isoformat(), end.isoformat(), warehouse.describe(), source.describe())  # fmt: skip
     report = RunReport(window=RunWindow.of(start, end), warnings=[])
-    with run_lock(warehouse):
+    loader = as_loader(warehouse, settings)  # the least-privilege loader role, when configured (db/roles.py)
+    with run_lock(warehouse), deadline([warehouse, loader, source], current_timeout()):
         # the daily cleanup run also compares every hour of history with the source (data contract §2)
-        report.load = load_raw_task(warehouse, source, start, end, settings.reconcile_hours, enable_cleanup)
+        report.load = load_raw_task(loader, source, start, end, settings.reconcile_hours, enable_cleanup)
         if report.load.window_is_empty:
             warning = f"freshness: the source has no rows for {start.isoformat()} .. {end.isoformat()}"
             logger.warning(warning)
             report.warnings.append(warning)
         report.dbt = dbt_build_task(settings, warehouse, report.load.loaded_at)
+        report.warnings += check_source_freshness(settings, warehouse)  # dbt's declared freshness; alerts
         report.checkpoint = validate_window_task(settings, warehouse, start, end) if enable_validation else None
         report.data_quality = record_data_quality_task(warehouse, start, end, report.checkpoint, report.dbt)
         now = datetime.now(UTC).replace(tzinfo=None)
-        report.cleanup = cleanup_task(warehouse, now, settings.retention_days) if enable_cleanup else None
+        report.cleanup = cleanup_task(loader, now, settings.retention_days) if enable_cleanup else None
     create_markdown_artifact(
         key="smartgrid-etl-summary", markdown=as_markdown(report), description="smartgrid ELT run summary"
     )

@@ -1,4 +1,4 @@
-{#- Every raw row excluded from the marts, with the first SPEC §3 rule it fails. A view: it is always
+{#- Every raw row excluded from the marts, with the first contract §3 rule it fails. A view: it is always
     exactly what the intermediate models decided. -#}
 
 with

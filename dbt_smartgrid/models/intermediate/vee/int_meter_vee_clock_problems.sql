@@ -34,6 +34,7 @@ future_timestamps as (
     from meter_readings
 
     where reading_at > arrived_at + interval '{{ var("future_tolerance_minutes") }} minutes'
+        and isfinite(reading_at)  -- an infinite clock is an implausible_timestamp; it has no day or minutes
 
     group by 1, 2
 

@@ -1,5 +1,5 @@
-{#- VEE rule conflicting_duplicate: readings for the same meter and time that pass the other SPEC §3 rules
-    but disagree (SPEC keeps the latest arrival; this records that they differed). -#}
+{#- VEE rule conflicting_duplicate: readings for the same meter and time that pass the other contract §3 rules
+    but disagree (the contract keeps the latest arrival; this records that they differed). -#}
 
 with
 

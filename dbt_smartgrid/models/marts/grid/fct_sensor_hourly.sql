@@ -79,7 +79,7 @@ aggregated_to_sensor_hour as (
         max(value)::numeric(10, 4) as max_value,
         round(stddev_samp(value), 6)::numeric(16, 6) as stddev_value,
 
-        ---------- power quality (not in SPEC §4; added after it)
+        ---------- power quality (not in contract §4; added after it)
         round(percentile_cont(0.95) within group (order by value)::numeric, 6)::numeric(16, 6) as p95_value,
         count(*) filter (
             where (sensor_type = 'voltage' and value not between {{ voltage_band[0] }} and {{ voltage_band[1] }})
