@@ -105,6 +105,15 @@ def serve(port: int) -> subprocess.Popen:
 
 def render_lineage(url: str, screenshot: Path | None = None, timeout: float = 60) -> dict:
     """Load `url` in headless Chromium; return the lineage graph it drew and every URL the page requested."""
+    seen = render_page(url, GRAPH_JS, screenshot, timeout)
+    return {"graph": seen["value"], "requested": seen["requested"]}
+
+
+def render_page(
+    url: str, expression: str, screenshot: Path | None = None, timeout: float = 60, full_page: bool = False
+) -> dict:
+    """Load `url` in headless Chromium and evaluate `expression` until it is not null. Return its value, every
+    URL the page requested, and the page's console errors and uncaught exceptions (`errors`)."""
     from websockets.sync.client import connect
 
     profile = tempfile.mkdtemp(prefix="chromium-")
@@ -123,6 +132,7 @@ def render_lineage(url: str, screenshot: Path | None = None, timeout: float = 60
         devtools = f"http://127.0.0.1:{port_file.read_text().splitlines()[0]}/json/list"
         page = next(t for t in json.load(urllib.request.urlopen(devtools)) if t["type"] == "page")
         requested: list[str] = []
+        errors: list[str] = []
         with connect(page["webSocketDebuggerUrl"], max_size=2**27) as ws:
             counter = iter(range(1, 1_000_000))
 
@@ -131,20 +141,33 @@ def render_lineage(url: str, screenshot: Path | None = None, timeout: float = 60
                 ws.send(json.dumps({"id": ident, "method": method, "params": params}))
                 while True:
                     message = json.loads(ws.recv(timeout=timeout))
-                    if message.get("method") == "Network.requestWillBeSent":
-                        requested.append(message["params"]["request"]["url"])
+                    event, details = message.get("method"), message.get("params", {})
+                    if event == "Network.requestWillBeSent":
+                        requested.append(details["request"]["url"])
+                    elif event == "Runtime.consoleAPICalled" and details["type"] in ("error", "assert"):
+                        errors.append(" ".join(str(a.get("value", a.get("description"))) for a in details["args"]))
+                    elif event == "Runtime.exceptionThrown":
+                        errors.append(details["exceptionDetails"].get("exception", {}).get("description", "exception"))
+                    elif event == "Log.entryAdded" and details["entry"]["level"] == "error":
+                        errors.append(details["entry"]["text"])
                     if message.get("id") == ident:
                         return message.get("result", {})
 
-            call("Network.enable")
+            for domain in ("Network", "Runtime", "Log"):
+                call(f"{domain}.enable")
             call("Page.navigate", url=url)
-            graph = None
-            while graph is None and time.monotonic() < deadline:
-                graph = call("Runtime.evaluate", expression=GRAPH_JS, returnByValue=True)["result"].get("value")
+            value = None
+            while value is None and time.monotonic() < deadline:
+                value = call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
                 time.sleep(0.25)
-            if screenshot is not None and graph is not None:
-                screenshot.write_bytes(base64.b64decode(call("Page.captureScreenshot", format="png")["data"]))
-        return {"graph": graph, "requested": requested}
+            if screenshot is not None and value is not None:
+                clip = {}
+                if full_page:
+                    size = call("Page.getLayoutMetrics")["cssContentSize"]
+                    clip = {"clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}}
+                shot = call("Page.captureScreenshot", format="png", captureBeyondViewport=full_page, **clip)
+                screenshot.write_bytes(base64.b64decode(shot["data"]))
+        return {"value": value, "requested": requested, "errors": errors}
     finally:
         browser.kill()
         browser.wait()
