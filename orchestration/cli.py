@@ -245,6 +245,18 @@ where to look next:
     return 0 if success else 1
 
 
+# --- report (orchestration/report) ----------------------------------------------------------------------
+
+
+def cmd_report(args, settings: Settings) -> int:
+    from orchestration.report.command import report_command
+
+    try:
+        return report_command(settings, args.start, args.end, args.out, say=_say)
+    except WindowError as exc:
+        raise UsageError(str(exc)) from None
+
+
 # --- prefect server --------------------------------------------------------------------------------------
 
 
@@ -334,6 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--meters", type=int, default=20)
     demo.add_argument("--sensors", type=int, default=5)
     demo.set_defaults(handler=cmd_demo)
+
+    report = commands.add_parser("report", help="the grid report: one HTML file of charts (last 7 complete UTC days)")
+    report.add_argument("--start", help="ISO time, UTC (default: 7 days before --end)")
+    report.add_argument("--end", help="ISO time, UTC, exclusive (default: today 00:00 UTC, or 7 days after --start)")
+    report.add_argument("--out", help="the HTML file (default: $SMARTGRID_HOME/report/grid-report-<database>.html)")
+    report.set_defaults(handler=cmd_report)
 
     serve = commands.add_parser("serve", help="start the Prefect server, work pool, deployments and a worker")
     serve.set_defaults(handler=cmd_serve)

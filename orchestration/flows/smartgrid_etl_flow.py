@@ -17,7 +17,9 @@ from orchestration.dq_results import record_run
 from orchestration.loader import load_raw
 from orchestration.observability import mart_watermarks, rebuilt_since, rejected_by_reason
 from orchestration.quality import CHECKPOINT, run_checkpoint
+from orchestration.report.artifacts import grid_report_task
 from orchestration.retention import cleanup_raw
+from orchestration.run_steps import record_run_steps
 from orchestration.secrets import with_secret_blocks
 from orchestration.settings import DbTarget, Settings, load_settings
 from orchestration.summary import summary_markdown
@@ -115,6 +117,7 @@ def smartgrid_etl_flow(
             if enable_cleanup
             else None
         )
+    record_run_steps(warehouse, result)  # audit.run_steps: seconds per step, for the grid report
     create_markdown_artifact(
         key="smartgrid-etl-summary", markdown=summary_markdown(result), description="smartgrid ELT run summary"
     )
@@ -124,4 +127,5 @@ def smartgrid_etl_flow(
             f"Great Expectations checkpoint {CHECKPOINT} failed: " + "; ".join(checkpoint["failed_expectations"]),
             result,
         )
+    result["report"] = grid_report_task(settings, warehouse)  # after a good run: the grid report (orchestration/report)
     return result

@@ -34,6 +34,7 @@ final as (
         hour_start,
         extract(isodow from hour_start at time zone '{{ time_zone }}')::integer as local_weekday,
         extract(hour from hour_start at time zone '{{ time_zone }}')::integer as local_hour,
+        '{{ time_zone }}'::text as time_zone,
         meter_count::integer as meter_count,
         measured_kwh::numeric(22, 9) as measured_kwh,
         interpolated_kwh::numeric(22, 9) as interpolated_kwh,
