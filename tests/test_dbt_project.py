@@ -143,7 +143,10 @@ def test_hourly_selector_builds_everything_but_the_report_and_daily_only_the_dai
         return set(dbt(settings, warehouse, "ls", *args, "--output", "name"))
 
     tests_and_models = ("--resource-type", "model", "--resource-type", "test", "--resource-type", "unit_test")
-    assert selected("--selector", "hourly", *tests_and_models) == selected(*tests_and_models) - REPORT_VIEWS
+    everything = selected("--select", "fqn:*", *tests_and_models)
+    assert REPORT_VIEWS.issubset(everything) and len(everything) > len(REPORT_VIEWS)
+    assert selected("--selector", "hourly", *tests_and_models) == everything - REPORT_VIEWS
+    assert selected(*tests_and_models) == everything - REPORT_VIEWS  # hourly is the default selector
     assert selected("--selector", "report", *tests_and_models) == REPORT_VIEWS
     assert selected("--selector", "daily", "--resource-type", "model") == {
         "stg_ops__meter_readings",
