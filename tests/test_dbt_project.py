@@ -148,6 +148,8 @@ def test_hourly_selector_builds_everything_but_the_report_and_daily_only_the_dai
     assert selected("--selector", "hourly", *tests_and_models) == everything - REPORT_VIEWS
     assert selected(*tests_and_models) == everything - REPORT_VIEWS  # hourly is the default selector
     assert selected("--selector", "report", *tests_and_models) == REPORT_VIEWS
+    # not even the report's exposure: in a `dbt build` it is a no-op node, and every node costs the flow a task
+    assert "grid_report" in selected("--selector", "report") and "grid_report" not in selected("--selector", "hourly")
     assert selected("--selector", "daily", "--resource-type", "model") == {
         "stg_ops__meter_readings",
         "int_meter_readings_validated",
