@@ -241,6 +241,7 @@ where to look next:
   dbt docs and lineage:  make docs-serve   (or: make dbt ARGS="docs generate" && make dbt ARGS="docs serve")
   Great Expectations results: {docs or "gx/uncommitted/data_docs/local_site/index.html"}
   the data itself:       psql "$(.venv/bin/smartgrid db url)"   then  select * from marts.fct_meter_consumption_hourly;
+  the grid report:       make report ARGS="--start {start:%Y-%m-%dT%H:%M} --end {end:%Y-%m-%dT%H:%M}"
 """)
     return 0 if success else 1
 

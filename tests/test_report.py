@@ -271,6 +271,23 @@ def test_views_are_created_only_when_missing_or_changed(settings, hand_worked, r
     assert rebuilt.views_seconds is not None and rebuilt.charts_drawn == 12
 
 
+def test_a_view_dropped_between_creating_and_reading_is_created_again(settings, hand_worked, tmp_path, monkeypatch):
+    from orchestration.report import build as report_build
+
+    create_views, created = report_build.ensure_views, []
+
+    def and_then_a_dbt_build_drops_one(settings, warehouse):
+        created.append(create_views(settings, warehouse))
+        if len(created) == 1:  # what replacing audit.rejected_readings does to the view on it
+            query(warehouse, "drop view reports.rpt_rejected_readings_daily; select 1")
+        return created[-1]
+
+    monkeypatch.setattr(report_build, "ensure_views", and_then_a_dbt_build_drops_one)
+    result = build_report(settings, hand_worked, *WINDOW, tmp_path / "raced.html")
+    assert len(created) == 2 and created[1] is not None  # the second call ran dbt
+    assert result.charts_drawn == 12
+
+
 def test_a_window_without_rows_says_so(settings, hand_worked, tmp_path):
     later = DAY + timedelta(days=30)
     result = build_report(settings, hand_worked, later, later + timedelta(days=7), tmp_path / "later.html")

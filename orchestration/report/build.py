@@ -85,14 +85,25 @@ def charts(rows: dict[str, list[dict]]) -> dict[str, list[Chart]]:
     }
 
 
+def read_views(settings: Settings, warehouse: DbTarget, start: datetime, end: datetime):
+    """(dbt's seconds or None, the window's rows). A `dbt build` replaces the audit views with `drop ... cascade`,
+    which drops the report views on them too: should that happen between creating and reading, create again."""
+    from psycopg2.errors import UndefinedTable
+
+    views_seconds = ensure_views(settings, warehouse)
+    try:
+        return views_seconds, fetch_window(warehouse, start, end)
+    except UndefinedTable:
+        return ensure_views(settings, warehouse), fetch_window(warehouse, start, end)
+
+
 def build_report(settings: Settings, warehouse: DbTarget, start: datetime, end: datetime, out: Path) -> ReportResult:
     """Write the report of [start, end) (naive UTC) to `out`; an empty warehouse gives a page that says so."""
     from plotly.offline import get_plotlyjs
 
     started = time.monotonic()
     has_run = pipeline_has_run(warehouse)
-    views_seconds = ensure_views(settings, warehouse) if has_run else None
-    rows = fetch_window(warehouse, start, end) if has_run else {view: [] for view in VIEWS}
+    views_seconds, rows = read_views(settings, warehouse, start, end) if has_run else (None, {v: [] for v in VIEWS})
     sections = charts(rows) if has_run else {}
     drawn = sum(chart.has_data for section in sections.values() for chart in section)
     figures = key_figures(rows, start, end)

@@ -69,7 +69,7 @@ def failed_checks(rows: list[dict], runs: int) -> Chart:
         f"{plural(len(rows), 'check')} failed in {len({row['run_id'] for row in rows})} of {plural(runs, 'run')} "
         f"({severities['critical']} critical, {severities['warning']} warning); newest first."
     )
-    return Chart(key, title, model, reading, finish(fig, height=min(560, 110 + 48 * len(shown))), reads)
+    return Chart(key, title, model, reading, finish(fig, height=min(560, 90 + 44 * len(shown))), reads)
 
 
 def rejected_readings(rows: list[dict]) -> Chart:
