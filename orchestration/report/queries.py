@@ -43,9 +43,14 @@ CONDITIONS = {
 
 
 def window_parameters(start: datetime, end: datetime) -> dict:
-    """Naive datetimes are UTC. The days of a window are those it touches."""
+    """The window [start, end) (naive UTC) as query parameters; its days are those it touches."""
     end_day = end.date() if end.time() == datetime.min.time() else end.date() + timedelta(days=1)
-    return {"start": start, "end": end, "first_day": start.date(), "end_day": end_day}
+    return {
+        "start": f"{start.isoformat()}+00:00",
+        "end": f"{end.isoformat()}+00:00",
+        "first_day": start.date(),
+        "end_day": end_day,
+    }
 
 
 def plain(value):
@@ -62,19 +67,13 @@ def fetch_window(warehouse: DbTarget, start: datetime, end: datetime) -> dict[st
     parameters = window_parameters(start, end)
     rows: dict[str, list[dict]] = {}
     with connected(warehouse, application="smartgrid-report") as conn, conn.cursor() as cur:
-        cur.execute("set local timezone = 'UTC'")
         for view, cut in VIEWS.items():
             cur.execute(
-                f"select * from {SCHEMA}.{view} where {CONDITIONS[cut.kind]} order by {cut.order_by}",
-                {**parameters, "start": _utc(start), "end": _utc(end)},
+                f"select * from {SCHEMA}.{view} where {CONDITIONS[cut.kind]} order by {cut.order_by}", parameters
             )
             names = [column.name for column in cur.description]
             rows[view] = [{n: plain(v) for n, v in zip(names, row, strict=True)} for row in cur.fetchall()]
     return rows
-
-
-def _utc(value: datetime) -> str:
-    return value.isoformat() + ("" if value.tzinfo else "+00:00")
 
 
 def day_text(value: date | datetime) -> str:
