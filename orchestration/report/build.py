@@ -22,6 +22,8 @@ DEFAULT_DAYS = 7
 
 @dataclass
 class ReportResult:
+    """What build_report wrote, how long it took, and the key figures it showed."""
+
     path: Path
     start: datetime
     end: datetime
@@ -31,10 +33,6 @@ class ReportResult:
     charts_drawn: int
     charts: int
     key_figures: list[dict] = field(default_factory=list)
-
-    @property
-    def has_data(self) -> bool:
-        return self.charts_drawn > 0
 
     def to_dict(self) -> dict:
         return {**asdict(self), "path": str(self.path), "start": self.start.isoformat(), "end": self.end.isoformat()}
