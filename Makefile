@@ -41,6 +41,10 @@ lint: $(INSTALLED)  ## ruff on the Python, sqlfluff on the dbt SQL (dbt_smartgri
 	$(BIN)/ruff check orchestration tests benchmarks
 	$(BIN)/python -m orchestration.local.lint lint
 
+.PHONY: report
+report: $(INSTALLED)  ## the grid report, one HTML file: make report ARGS="--start 2026-11-01 --end 2026-11-08"
+	$(BIN)/smartgrid report $(ARGS)
+
 dbt: $(INSTALLED)  ## any dbt command against the local database: make dbt ARGS="build --select fct_sensor_hourly+"
 	$(DBT) $(ARGS)
 

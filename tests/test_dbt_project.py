@@ -16,6 +16,20 @@ MARTS = {
     "fct_meter_consumption_hourly": ["meter_id", "hour_start"],
     "fct_customer_consumption_daily": ["customer_id", "day"],
 }
+# the grid report's views, one per chart (models/reports), and the audit tables the pipeline writes from Python
+REPORT_VIEWS = {
+    "rpt_fleet_energy_hourly",
+    "rpt_customer_energy_daily",
+    "rpt_meter_data_quality_daily",
+    "rpt_vee_exceptions_daily",
+    "rpt_sensor_power_quality_hourly",
+    "rpt_power_quality_bands_hourly",
+    "rpt_rejected_readings_daily",
+    "rpt_dq_scores",
+    "rpt_failed_checks",
+    "rpt_run_step_durations",
+}
+RUN_AUDIT_TABLES = ("dq_run_results", "dq_run_scores", "run_steps")
 
 
 def dbt(settings, warehouse, *args: str):
@@ -56,8 +70,8 @@ def test_every_source_model_and_column_is_described_and_models_state_their_grain
             undescribed.append(f"{model.name}: description does not start with its grain ('One row per ...')")
         undescribed += [f"{model.name}.{c.name}" for c in model.columns.values() if not c.description.strip()]
     assert undescribed == []
-    # the two source tables and all eight models are there to be described (a vacuous pass is impossible)
-    assert {s.name for s in manifest.sources.values()} == {"sensor_data", "meter_readings"}
+    # the source tables and all eight models are there to be described (a vacuous pass is impossible)
+    assert {s.name for s in manifest.sources.values()} == {"sensor_data", "meter_readings", *RUN_AUDIT_TABLES}
     assert len(models(manifest)) >= 8
 
 
@@ -102,13 +116,14 @@ def test_lineage_runs_from_both_sources_to_the_three_marts_without_orphans(manif
 
     from_sensors = downstream("source.smartgrid.ops.sensor_data")
     from_meters = downstream("source.smartgrid.ops.meter_readings")
+    from_run_audit = set().union(*(downstream(f"source.smartgrid.run_audit.{t}") for t in RUN_AUDIT_TABLES))
     assert "model.smartgrid.fct_sensor_hourly" in from_sensors
     assert {"model.smartgrid.fct_meter_consumption_hourly", "model.smartgrid.fct_customer_consumption_daily"} <= (
         from_meters
     )
     for model in models(manifest).values():
         # every model is fed by a source and feeds another model or a named consumer (an exposure)
-        assert model.unique_id in from_sensors | from_meters, f"{model.name} is not downstream of a source"
+        assert model.unique_id in from_sensors | from_meters | from_run_audit, f"{model.name} has no source"
         assert children.get(model.unique_id), f"{model.name} has no model or exposure downstream"
 
     exposures = {e.name: {manifest.nodes[n].name for n in e.depends_on.nodes} for e in manifest.exposures.values()}
@@ -117,24 +132,30 @@ def test_lineage_runs_from_both_sources_to_the_three_marts_without_orphans(manif
         "hourly_etl_deployment": {*MARTS, "rejected_readings"},
         "daily_customer_report": {"fct_customer_consumption_daily"},
         "meter_vee_review": {"meter_vee_exceptions", "fct_meter_consumption_hourly_vee", "rpt_meter_daily_local"},
+        "grid_report": REPORT_VIEWS,
     }
     assert all(e.description.strip() and e.owner.name for e in manifest.exposures.values())
 
 
-def test_hourly_selector_builds_everything_and_daily_only_the_daily_marts_inputs(settings, warehouse):
+def test_hourly_selector_builds_everything_but_the_report_and_daily_only_the_daily_marts_inputs(settings, warehouse):
     def selected(*args: str) -> set[str]:
         return set(dbt(settings, warehouse, "ls", *args, "--output", "name"))
 
     tests_and_models = ("--resource-type", "model", "--resource-type", "test", "--resource-type", "unit_test")
-    everything = selected(*tests_and_models)
+    everything = selected("--select", "fqn:*", *tests_and_models)
     unit_tests = selected("--resource-type", "unit_test")
     whole_history = selected("--selector", "daily_checks", *tests_and_models)
-    # every model and data test, except the unit tests (CI) and the checks that read all of history (daily)
-    assert selected("--selector", "hourly", *tests_and_models) == everything - unit_tests - whole_history
-    assert selected("--selector", "hourly", "--resource-type", "model") == selected("--resource-type", "model")
+    assert REPORT_VIEWS.issubset(everything) and len(everything) > len(REPORT_VIEWS)
+    # every model and data test, except the unit tests (make test), the checks that read all of history
+    # (daily_checks) and the grid report's views (smartgrid report)
+    assert selected("--selector", "hourly", *tests_and_models) == everything - unit_tests - whole_history - REPORT_VIEWS
+    assert selected(*tests_and_models) == everything - REPORT_VIEWS  # the default: all but the report
+    assert selected("--selector", "report", *tests_and_models) == REPORT_VIEWS
     assert {"assert_meter_energy_is_conserved", "assert_vee_energy_matches_register"} <= whole_history
     assert "assert_interval_parts_add_up" in everything - whole_history
     assert unit_tests and not unit_tests & whole_history
+    # not even the report's exposure: in a `dbt build` it is a no-op node
+    assert "grid_report" in selected("--selector", "report") and "grid_report" not in selected("--selector", "hourly")
     assert selected("--selector", "daily", "--resource-type", "model") == {
         "stg_ops__meter_readings",
         "int_meter_readings_validated",

@@ -29,11 +29,14 @@ PATHS = [
         "fct_meter_consumption_hourly",
         "fct_customer_consumption_daily",
     ],
+    # which mart feeds which chart of the grid report: mart -> the chart's view (models/reports) -> the report
+    ["fct_sensor_hourly", "rpt_sensor_power_quality_hourly", "Grid report (smartgrid report)"],
 ]
 EXPOSURE_LABELS = {
     "Great Expectations checkpoint run_window",
     "Hourly smartgrid ELT deployment",
     "Daily customer consumption report",
+    "Grid report (smartgrid report)",
 }
 
 

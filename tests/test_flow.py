@@ -149,12 +149,20 @@ def test_the_run_summary_artifact_is_published(settings, simulated, prefect_api)
 
     from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
 
+    warehouse, _ = simulated
     result = smartgrid_etl_flow(start_time=START, end_time=START + timedelta(hours=1), enable_validation=False)
     artifact = Artifact.get("smartgrid-etl-summary")
     assert artifact is not None
     assert "rows new to raw" in artifact.data and "enable_validation=false" in artifact.data
     # without the checkpoint the dbt data tests alone make the score
     assert "## Data quality" in artifact.data and f"score **{result.data_quality.score}**" in artifact.data
+    # the grid report: its key figures and a link to the file; the run's step seconds in audit.run_steps
+    grid = result.grid_report
+    assert os.path.exists(grid["path"]) and grid["pipeline_has_run"]
+    assert "fleet energy" in Artifact.get("smartgrid-grid-report").data
+    assert Artifact.get("smartgrid-grid-report-file").data.endswith(f"(file://{grid['path']})")
+    steps = query(warehouse, "select step from audit.run_steps where run_id = %s", (result.data_quality.run_id,))
+    assert sorted(steps) == [("dbt build",), ("load",)]  # no checkpoint: enable_validation=False
 
 
 def test_warnings_are_recorded_and_shown_but_do_not_fail_the_run(settings, simulated, prefect_api):

@@ -74,11 +74,12 @@ def demo(
     docs = report.checkpoint.data_docs if report.checkpoint else None
     print(f"""
 where to look next:
-  Prefect UI (flow runs, one task per dbt node, the run's summary artifact): {api_url(config).removesuffix("/api")}
+  Prefect UI (flow runs, the dbt build's nodes, the run's summary artifact): {api_url(config).removesuffix("/api")}
   the prefect CLI:       export PREFECT_HOME={config.prefect_home}   then e.g.  .venv/bin/prefect flow-run ls
   dbt docs and lineage:  make docs-serve
   Great Expectations results: {docs or "gx/uncommitted/data_docs/local_site/index.html"}
   the data itself:       psql "$(.venv/bin/smartgrid db url)"   then  select * from marts.fct_meter_consumption_hourly;
+  the grid report:       make report ARGS="--start {start:%Y-%m-%dT%H:%M} --end {end:%Y-%m-%dT%H:%M}"
 """)
     return 0 if success else 1
 

@@ -20,6 +20,7 @@ from orchestration.db.roles import as_loader
 from orchestration.db.targets import resolve_targets
 from orchestration.flows.alerts import alert_on_failure
 from orchestration.flows.watchdog import current_timeout, deadline, load_timeout_seconds, run_timeout_seconds
+from orchestration.report.artifacts import grid_report_task
 from orchestration.results.model import (
     CheckpointReport,
     DataQualityReport,
@@ -41,6 +42,7 @@ from orchestration.steps.gx_project import CHECKPOINT
 from orchestration.steps.loader import load_raw
 from orchestration.steps.mart_changes import mart_watermarks, rebuilt_since, rejected_by_reason
 from orchestration.steps.retention import cleanup_raw
+from orchestration.steps.run_steps import record_run_steps
 from orchestration.window import resolve_window
 
 
@@ -170,6 +172,7 @@ def smartgrid_etl_flow(
         report.data_quality = record_data_quality_task(warehouse, start, end, report.checkpoint, report.dbt)
         now = datetime.now(UTC).replace(tzinfo=None)
         report.cleanup = cleanup_task(loader, now, settings.retention_days) if enable_cleanup else None
+    record_run_steps(warehouse, report)  # audit.run_steps: seconds per step, for the grid report
     create_markdown_artifact(
         key="smartgrid-etl-summary", markdown=as_markdown(report), description="smartgrid ELT run summary"
     )
@@ -177,4 +180,5 @@ def smartgrid_etl_flow(
         failed = "; ".join(report.checkpoint.failed_expectations)
         message = f"Great Expectations checkpoint {CHECKPOINT} failed: {failed}"
         raise CheckpointFailed(message, report.failed(message))
+    report.grid_report = grid_report_task(settings, warehouse)  # after a good run (orchestration/report)
     return report

@@ -99,29 +99,41 @@ def serve(port: int) -> subprocess.Popen:
     raise RuntimeError(f"dbt docs serve did not listen on port {port}")
 
 
-def render_lineage(url: str, screenshot: Path | None = None, timeout: float = 60) -> dict:
-    """Load `url` in headless Chromium (driven by Playwright); return the lineage graph it drew and every URL
-    the page requested."""
+def render_page(
+    url: str, expression: str, screenshot: Path | None = None, timeout: float = 60, full_page: bool = False
+) -> dict:
+    """Load `url` in headless Chromium (driven by Playwright) and wait until the JavaScript `expression` returns
+    something other than null; return {"value": that (None on timeout), "requested": every URL the page
+    requested, "errors": its console errors and uncaught exceptions}."""
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     requested: list[str] = []
-    graph = None
+    errors: list[str] = []
+    value = None
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.on("request", lambda request: requested.append(request.url))
+            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+            page.on("pageerror", lambda error: errors.append(str(error)))
             page.goto(url)
             try:
-                graph = page.wait_for_function(GRAPH_JS, timeout=timeout * 1000, polling=250).json_value()
-            except PlaywrightError:  # the graph was never drawn: report it as missing
-                graph = None
-            if screenshot is not None and graph is not None:
-                page.screenshot(path=str(screenshot))
+                value = page.wait_for_function(f"() => {expression}", timeout=timeout * 1000, polling=250).json_value()
+            except PlaywrightError:  # never ready: report it as missing
+                value = None
+            if screenshot is not None and value is not None:
+                page.screenshot(path=str(screenshot), full_page=full_page)
         finally:
             browser.close()
-    return {"graph": graph, "requested": requested}
+    return {"value": value, "requested": requested, "errors": errors}
+
+
+def render_lineage(url: str, screenshot: Path | None = None, timeout: float = 60) -> dict:
+    """The lineage graph the docs site at `url` drew, and every URL the page requested."""
+    seen = render_page(url, GRAPH_JS, screenshot, timeout)
+    return {"graph": seen["value"], "requested": seen["requested"]}
 
 
 def check() -> int:

@@ -1,0 +1,89 @@
+"""Read the report's views for one window. Every query the report makes is a dbt model in
+dbt_smartgrid/models/reports/; this module only cuts each view to the window, one way per kind of time column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from orchestration.db.connection import connected
+from orchestration.report.views import SCHEMA
+from orchestration.settings import DbTarget
+
+
+@dataclass(frozen=True)
+class WindowCut:
+    """How a view meets the window [start, end): `hour` and `day` are a timestamptz or date column inside it;
+    `run` keeps the runs whose own window [window_start, window_end) overlaps it."""
+
+    kind: str  # hour | day | run
+    order_by: str
+
+
+VIEWS = {
+    "rpt_fleet_energy_hourly": WindowCut("hour", "hour_start"),
+    "rpt_customer_energy_daily": WindowCut("day", "day, customer_id"),
+    "rpt_meter_data_quality_daily": WindowCut("day", "meter_id, day"),
+    "rpt_vee_exceptions_daily": WindowCut("day", "day, reason_code"),
+    "rpt_sensor_power_quality_hourly": WindowCut("hour", "sensor_id, hour_start"),
+    "rpt_power_quality_bands_hourly": WindowCut("hour", "sensor_type, sensor_id, hour_start"),
+    "rpt_rejected_readings_daily": WindowCut("day", "day, source_table, reason_code"),
+    "rpt_dq_scores": WindowCut("run", "checked_at, run_id"),
+    "rpt_failed_checks": WindowCut("run", "checked_at desc, severity, check_name"),
+    "rpt_run_step_durations": WindowCut("run", "recorded_at, run_id, step"),
+}
+
+CONDITIONS = {
+    "hour": "hour_start >= %(start)s and hour_start < %(end)s",
+    "day": "day >= %(first_day)s and day < %(end_day)s",
+    "run": "window_end > %(start)s and window_start < %(end)s",
+}
+
+
+def window_parameters(start: datetime, end: datetime) -> dict:
+    """The window [start, end) (naive UTC) as query parameters; its days are those it touches."""
+    end_day = end.date() if end.time() == datetime.min.time() else end.date() + timedelta(days=1)
+    return {
+        "start": f"{start.isoformat()}+00:00",
+        "end": f"{end.isoformat()}+00:00",
+        "first_day": start.date(),
+        "end_day": end_day,
+    }
+
+
+def plain(value):
+    """Numbers as floats and times as naive UTC, as the figures use them."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.replace(tzinfo=None) - (value.utcoffset() or timedelta())
+    return value
+
+
+def fetch_window(warehouse: DbTarget, start: datetime, end: datetime) -> dict[str, list[dict]]:
+    """Each view's rows in the window, as dicts, in the view's reading order."""
+    parameters = window_parameters(start, end)
+    rows: dict[str, list[dict]] = {}
+    with connected(warehouse, application="smartgrid-report") as conn, conn.cursor() as cur:
+        for view, cut in VIEWS.items():
+            cur.execute(
+                f"select * from {SCHEMA}.{view} where {CONDITIONS[cut.kind]} order by {cut.order_by}", parameters
+            )
+            names = [column.name for column in cur.description]
+            rows[view] = [{n: plain(v) for n, v in zip(names, row, strict=True)} for row in cur.fetchall()]
+    return rows
+
+
+def day_text(value: date | datetime) -> str:
+    return value.strftime("%Y-%m-%d")
+
+
+def hour_text(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+def run_text(value: datetime) -> str:
+    """A run's time to the second: runs are a category axis, one label each."""
+    return value.strftime("%Y-%m-%d %H:%M:%S")
