@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from contextlib import contextmanager
 from typing import TypeVar
@@ -54,8 +55,9 @@ def connected(target: DbTarget, *, application: str = "smartgrid", autocommit: b
         if not autocommit:
             conn.commit()
     except BaseException:
-        if not autocommit:
-            conn.rollback()
+        if not autocommit and not conn.closed:
+            with contextlib.suppress(Exception):  # a dead connection cannot roll back: keep the original error
+                conn.rollback()
         raise
     finally:
         conn.close()

@@ -70,14 +70,14 @@ def _invoke(settings: Settings, args: tuple[str, ...], prefect: bool) -> DbtRepo
             result = runner.invoke(cli_args)
         except ValueError as exc:  # prefect-dbt wraps dbt-level errors (compile, connection) this way
             outcome = DbtReport(command=command, success=False, seconds=time.monotonic() - started)
-            raise DbtFailure(outcome, str(exc).splitlines()[-1]) from exc
+            raise DbtFailure(outcome, _last_line(exc)) from exc
     else:
         from dbt.cli.main import dbtRunner
 
         result = dbtRunner().invoke(cli_args)
     outcome = summarize(command, result, time.monotonic() - started)
     if not outcome.success:
-        error = None if result.exception is None else str(result.exception).strip().splitlines()[-1]
+        error = None if result.exception is None else _last_line(result.exception)
         raise DbtFailure(outcome, error)
     return outcome
 
@@ -93,7 +93,7 @@ def summarize(command: str, result, seconds: float) -> DbtReport:
             {"node": node.unique_id, "status": status, "seconds": round(node_result.execution_time or 0, 2)}
         )
         if status in FAILED_STATUSES:
-            message = (node_result.message or status).strip().splitlines()[0]
+            message = ((node_result.message or status).strip().splitlines() or [status])[0]
             outcome.failures.append(f"{node.resource_type} {node.name}: {message}")
         if str(getattr(node.resource_type, "value", node.resource_type)) == "test":
             outcome.tests.append(data_test_result(node, node_result, status))
@@ -110,3 +110,9 @@ def data_test_result(node, node_result, status: str) -> DbtTest:
         status=status,
         failures=getattr(node_result, "failures", None),
     )
+
+
+def _last_line(exc: BaseException) -> str:
+    """The line of an error that says what went wrong (dbt puts it last); its type when it has no message."""
+    lines = str(exc).strip().splitlines()
+    return lines[-1] if lines else type(exc).__name__

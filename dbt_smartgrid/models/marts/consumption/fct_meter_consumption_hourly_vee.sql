@@ -21,6 +21,8 @@
     like_day_max_weeks_back weeks). When late readings fill a gap, its hours are rebuilt there, so the
     estimate is replaced by the measured energy here. -#}
 
+-- depends_on: {{ ref('int_meter_long_gaps') }}
+
 with
 
 meter_hours as not materialized (
@@ -41,13 +43,13 @@ like_day_estimates as not materialized (
 
 ),
 
+{% if is_incremental() %}
+
 long_gaps as not materialized (
 
     select * from {{ ref('int_meter_long_gaps') }}
 
 ),
-
-{% if is_incremental() %}
 
 changed_meter_hours as (
 
@@ -161,7 +163,7 @@ estimates_of_those_gaps as (
         from like_day_estimates
         where like_day_estimates.meter_id = gaps_in_rebuilt_hours.meter_id
             and like_day_estimates.gap_ended_at = gaps_in_rebuilt_hours.ended_at
-        offset 0
+        offset 0  -- noqa: AM09
     ) as estimate
 
 ),
@@ -225,7 +227,7 @@ final as (
         end as vee_quality_code,
 
         estimates_by_hour.like_day_reference_days,
-        (select max(meter_hours.loaded_through) from meter_hours) as loaded_through
+        (select max(all_meter_hours.loaded_through) from meter_hours as all_meter_hours) as loaded_through
 
     from meter_hours_to_rebuild
 

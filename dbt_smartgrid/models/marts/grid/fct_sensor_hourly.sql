@@ -59,8 +59,8 @@ valid_readings_in_changed_hours as (
     inner join sensor_readings
         on changed_sensor_hours.sensor_id = sensor_readings.sensor_id
         and changed_sensor_hours.sensor_type = sensor_readings.sensor_type
-        and sensor_readings.measured_at >= changed_sensor_hours.hour_start
-        and sensor_readings.measured_at < changed_sensor_hours.hour_start + interval '1 hour'
+        and changed_sensor_hours.hour_start <= sensor_readings.measured_at
+        and changed_sensor_hours.hour_start + interval '1 hour' > sensor_readings.measured_at
 
     where sensor_readings.is_valid
 
