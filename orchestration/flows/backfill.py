@@ -136,7 +136,7 @@ def run_backfill(
                 summary.chunks_skipped += 1
                 continue
             label = f"chunk {index}/{len(chunks)} {current[0].isoformat()} .. {current[1].isoformat()}"
-            progress.update(bar, note=f"{label}, rows {summary.rows_loaded:,}")
+            progress.update(bar, note=f"chunk {index}/{len(chunks)}, {summary.rows_loaded:,} rows")
             chunk_started = time.monotonic()
             success, report = run_chunk(*current)
             if not success:

@@ -1,8 +1,12 @@
-"""`make dbt ARGS="..."`: run any dbt command against the configured (or embedded) warehouse."""
+"""`make dbt ARGS="..."`: run any dbt command against the configured (or embedded) warehouse.
+
+This process becomes dbt (exec), with the profile's variables in its environment: no wrapper process stays
+between `make` (or `dbt docs serve`'s caller) and dbt, so stopping it stops dbt.
+"""
 
 from __future__ import annotations
 
-import subprocess
+import os
 import sys
 from pathlib import Path
 
@@ -14,9 +18,9 @@ def main(argv: list[str]) -> int:
 
     settings = load_settings()
     warehouse, _ = resolve_targets(settings)
-    dbt = Path(sys.executable).with_name("dbt")
-    env = subprocess_environment(dbt_environment(settings, warehouse))
-    return subprocess.call([str(dbt), *(argv or ["--help"])], cwd=settings.dbt_project_dir, env=env)
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    os.chdir(settings.dbt_project_dir)
+    os.execve(dbt, [dbt, *(argv or ["--help"])], subprocess_environment(dbt_environment(settings, warehouse)))
 
 
 if __name__ == "__main__":
