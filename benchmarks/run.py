@@ -100,6 +100,7 @@ def hourly_run(hour: datetime) -> dict:
         "load": result["load"]["seconds"],
         "dbt build": result["dbt"]["seconds"],
         "checkpoint": (result.get("checkpoint") or {}).get("seconds", 0),
+        "grid report": round((result.get("grid_report") or {}).get("seconds", 0), 1),
         "rows loaded": result["load"]["rows_loaded"],
         "peak RSS MB": round(rss),
     }

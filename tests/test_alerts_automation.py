@@ -131,6 +131,7 @@ def test_automations_alert_failed_crashed_and_late_runs_without_a_flow_process(
 
 
 def test_a_stale_source_is_a_warning_with_an_alert(settings, fresh_databases, webhook, monkeypatch):
+    from orchestration.settings import load_settings
     from orchestration.steps.freshness import check_source_freshness, declared_freshness
     from orchestration.steps.loader import load_raw
 
@@ -144,6 +145,7 @@ def test_a_stale_source_is_a_warning_with_an_alert(settings, fresh_databases, we
     insert_sensor_rows(source, [dict(event_id="s1", sensor_id="S", sensor_type="power", value=1, timestamp=HOUR)])
     load_raw(warehouse, source, HOUR, HOUR + timedelta(hours=1))
     monkeypatch.setenv("SMARTGRID_ALERT_WEBHOOK_URL", webhook)
+    settings = load_settings()  # now with the webhook
     assert check_source_freshness(settings, warehouse) == []  # just loaded
     assert _Recorder.received == []
     # 3 hours without a new meter load (dbt warns after 2), 27 hours without a sensor load (error after 26)

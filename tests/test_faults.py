@@ -110,7 +110,7 @@ def test_the_warehouse_restarts_in_the_middle_of_dbt_build(settings, one_day, pr
         assert "dbt" in str(first.message).lower() or "connection" in str(first.message).lower(), first.message
     # the next run completes whatever the cut build left, and equals an undisturbed run: the contract over raw
     second = smartgrid_etl_flow(start_time=START, end_time=START + timedelta(days=1))
-    assert second["dbt"]["success"] and second["checkpoint"]["success"]
+    assert second.dbt.success and second.checkpoint.success
     assert_raw_holds_each_source_row_once(warehouse, source)
     assert_marts_match_the_contract(warehouse)
 
@@ -177,7 +177,8 @@ def test_the_flow_process_killed_inside_the_load_between_steps_and_during_the_ch
             holder.close()
         after = raw_snapshot(warehouse)
         if where == "inside the load":
-            assert after == before, where  # the load's transaction never committed
+            # the meter table's transaction never committed (each table loads in its own)
+            assert after["meter_readings"] == before["meter_readings"], where
         else:
             assert after != before and all(set(before[t]) <= set(after[t]) for t in before), where
         for table_name, rows in after.items():

@@ -8,7 +8,6 @@ Timestamps are written as SQL text, never through Python: psycopg2 cannot repres
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -131,7 +130,7 @@ def test_salted_source_run_hour_after_hour_never_fails_and_accounts_for_every_ro
     _salt(source, METER_CORPUS[1::2], SENSOR_CORPUS[1::2])
     second = smartgrid_etl_flow(start_time=H11, end_time=H11 + timedelta(hours=1))
     for result in (first, second):
-        assert result["dbt"]["success"] and result["checkpoint"]["success"], result.get("checkpoint")
+        assert result.dbt.success and result.checkpoint.success, result.checkpoint
 
     # contract §2: every source row is in raw, each value unchanged (compared as PostgreSQL text, not via Python)
     assert _as_text(warehouse, "raw.meter_readings", METER_COLUMNS) == _as_text(source, "meter_readings", METER_COLUMNS)
@@ -180,5 +179,5 @@ def test_salted_source_run_hour_after_hour_never_fails_and_accounts_for_every_ro
 
     # and once everything is loaded, the next hour has nothing to copy again: no bucket keeps differing
     third = smartgrid_etl_flow(start_time=H11 + timedelta(hours=1), end_time=H11 + timedelta(hours=2))
-    assert third["load"]["rows_loaded"] == 0
-    assert all(t["hours_copied"] == 0 for t in third["load"]["tables"].values()), json.dumps(third["load"])
+    assert third.load.rows_loaded == 0
+    assert all(t.hours_copied == 0 for t in third.load.tables.values()), third.load.model_dump_json()

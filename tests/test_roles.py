@@ -41,7 +41,7 @@ def test_the_flow_runs_with_least_privilege_roles(settings, fresh_databases, pre
     monkeypatch.setenv("SMARTGRID_LOADER_USER", LOADER)
     monkeypatch.setenv("SOURCE_POSTGRES_USER", SOURCE_READER)
     result = smartgrid_etl_flow(start_time=START, end_time=START + timedelta(hours=3))
-    assert result["load"]["rows_loaded"] > 0 and result["dbt"]["success"] and result["checkpoint"]["success"]
+    assert result.load.rows_loaded > 0 and result.dbt.success and result.checkpoint.success
     # who wrote what: raw by the loader, the marts and the audit tables by the transformer
     assert query(
         warehouse,
@@ -53,11 +53,11 @@ def test_the_flow_runs_with_least_privilege_roles(settings, fresh_databases, pre
 
     # a second run (dbt recreates the audit view) keeps every grant; its retention cleanup runs as the loader
     # and deletes all of raw (older than 90 days); init-roles can run again
-    init_roles(warehouse, source)
+    init_roles(settings, warehouse, source)
     again = smartgrid_etl_flow(
         start_time=START + timedelta(hours=2), end_time=START + timedelta(hours=3), enable_cleanup=True
     )
-    assert sum(again["cleanup"]["rows_deleted"].values()) > 0
+    assert sum(again.cleanup.rows_deleted.values()) > 0
     assert query(warehouse, "select count(*) from raw.sensor_data") == [(0,)]
 
     # the analyst reads the marts and the rejected readings ...

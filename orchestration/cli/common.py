@@ -20,10 +20,24 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to sys.stderr as it is when a record is emitted, not as it was when logging was set up (a command
+    run in-process, e.g. by a test, must not leave the root logger writing to a stream closed since)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def configure_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[_StderrHandler()],
         force=True,
     )
     logging.getLogger("orchestration").setLevel(logging.DEBUG if verbose else logging.INFO)
