@@ -13,7 +13,7 @@ export PGTZ := UTC
 DOCS_PORT ?= 8080
 DBT := $(BIN)/python -m orchestration.local.dbt_cli
 
-.PHONY: install demo test test-long bench lint dbt unit-test tests-for compare-save compare docs docs-serve docs-check serve stop clean
+.PHONY: gx-docs install demo test test-long bench lint dbt unit-test tests-for compare-save compare docs docs-serve docs-check serve stop clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=/path/to/python3.11)")'
@@ -70,6 +70,9 @@ docs: $(INSTALLED)  ## the dbt docs site, offline: dbt_smartgrid/target/index.ht
 
 docs-serve: docs  ## serve the dbt docs site on http://127.0.0.1:8080 (DOCS_PORT=...)
 	$(DBT) docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
+
+gx-docs: $(INSTALLED)  ## the Great Expectations data docs over every stored checkpoint result (gx/uncommitted/data_docs)
+	$(BIN)/python -m orchestration.steps.gx_project docs
 
 docs-check: docs  ## open the lineage page in headless Chromium: both sources and the three marts drawn, no CDN
 	$(BIN)/python -m orchestration.local.docs_site check

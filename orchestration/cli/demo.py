@@ -71,13 +71,12 @@ def demo(
     print()
     print(as_text(report))
     _print_window_rows(config, start, end)
-    docs = report.checkpoint.data_docs if report.checkpoint else None
     print(f"""
 where to look next:
   Prefect UI (flow runs, the dbt build's nodes, the run's summary artifact): {api_url(config).removesuffix("/api")}
   the prefect CLI:       export PREFECT_HOME={config.prefect_home}   then e.g.  .venv/bin/prefect flow-run ls
   dbt docs and lineage:  make docs-serve
-  Great Expectations results: {docs or "gx/uncommitted/data_docs/local_site/index.html"}
+  Great Expectations results: make gx-docs   (then gx/uncommitted/data_docs/local_site/index.html)
   the data itself:       psql "$(.venv/bin/smartgrid db url)"   then  select * from marts.fct_meter_consumption_hourly;
   the grid report:       make report ARGS="--start {start:%Y-%m-%dT%H:%M} --end {end:%Y-%m-%dT%H:%M}"
 """)
