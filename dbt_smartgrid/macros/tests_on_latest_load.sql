@@ -10,17 +10,20 @@
     {%- set where = config.get('where', '') -%}
     {%- if where and where.startswith('latest_load:') -%}
         {%- set column = where.split(':', 1)[1] -%}
-        {%- set latest_load_started -%}
-            (select min(started_at) from raw.load_log
-             where load_id = (select load_id from raw.load_log order by finished_at desc limit 1))
-        {%- endset -%}
-        {%- do return(
-            '(select * from ' ~ relation ~ ' where ' ~ column ~ ' >= coalesce(' ~ latest_load_started
-            ~ ", '-infinity'::timestamptz)) dbt_subquery"
-        ) -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ column ~ ' >= ' ~ latest_load_started() ~ ') dbt_subquery') -%}
     {%- elif where -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}
     {%- else -%}
         {%- do return(relation) -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- When the newest load recorded in raw.load_log started (-infinity before any load): rows whose loaded_at or
+    loaded_through is at or after it came with the latest load. -#}
+{% macro latest_load_started() -%}
+    coalesce(
+        (select min(started_at) from raw.load_log
+         where load_id = (select load_id from raw.load_log order by finished_at desc limit 1)),
+        '-infinity'::timestamptz
+    )
 {%- endmacro %}

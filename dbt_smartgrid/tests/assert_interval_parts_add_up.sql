@@ -1,6 +1,6 @@
--- The parts of every interval split in the latest build add up to the interval's register delta exactly
--- (zero for a negative interval). With assert_meter_hours_sum_their_parts this is the contract §4 energy
--- invariant, checked on what the build wrote; the whole-history check is assert_meter_energy_is_conserved.
+-- The parts of every interval split for the latest load add up to the interval's register delta exactly (zero
+-- for a negative interval). With assert_meter_hours_sum_their_parts this is the contract §4 energy invariant,
+-- checked on what the latest load changed; the whole-history check is assert_meter_energy_is_conserved.
 
 with
 
@@ -8,7 +8,7 @@ interval_hours as (
 
     select * from {{ ref('int_meter_interval_hours') }}
 
-    where loaded_through = (select max(loaded_through) from {{ ref('int_meter_interval_hours') }})
+    where loaded_through >= {{ latest_load_started() }}
 
 )
 

@@ -1,4 +1,4 @@
--- Every meter-hour of fct_meter_consumption_hourly written by the latest build holds exactly the sum of the
+-- Every meter-hour of fct_meter_consumption_hourly of the latest load holds exactly the sum of the
 -- interval parts that fall in it (int_meter_interval_hours).
 
 with
@@ -7,7 +7,7 @@ meter_hours as (
 
     select * from {{ ref('fct_meter_consumption_hourly') }}
 
-    where loaded_through = (select max(loaded_through) from {{ ref('fct_meter_consumption_hourly') }})
+    where loaded_through >= {{ latest_load_started() }}
 
 ),
 
