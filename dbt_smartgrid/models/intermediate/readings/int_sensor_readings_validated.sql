@@ -19,6 +19,12 @@
     sensor_type, measured_at), found through the index on that key. Only those earlier rows are replaced;
     raw's unique event_id keeps each row here once. -#}
 
+{#- the raw row's columns this model keeps; the new rows and the earlier rows they are re-ranked with share them -#}
+{%- set reading_columns = [
+    'source_row_id', 'event_id', 'sensor_id', 'sensor_type', 'value', 'measured_at', 'hour_start',
+    'arrived_at', 'loaded_at'
+] %}
+
 with
 
 new_readings as not materialized (
@@ -34,15 +40,9 @@ new_readings as not materialized (
 new_readings_checked as (
 
     select
-        source_row_id,
-        event_id,
-        sensor_id,
-        sensor_type,
-        value,
-        measured_at,
-        hour_start,
-        arrived_at,
-        loaded_at,
+        {%- for column in reading_columns %}
+        {{ column }},
+        {%- endfor %}
 
         case
             when sensor_type not in ('voltage', 'current', 'power', 'frequency')
@@ -70,15 +70,9 @@ new_readings_checked as (
 earlier_readings_with_same_key as (
 
     select
-        earlier.source_row_id,
-        earlier.event_id,
-        earlier.sensor_id,
-        earlier.sensor_type,
-        earlier.value,
-        earlier.measured_at,
-        earlier.hour_start,
-        earlier.arrived_at,
-        earlier.loaded_at,
+        {%- for column in reading_columns %}
+        earlier.{{ column }},
+        {%- endfor %}
         earlier.rule_failed
 
     from {{ this }} as earlier
@@ -126,15 +120,9 @@ ranked_among_valid as (
 final as (
 
     select
-        source_row_id,
-        event_id,
-        sensor_id,
-        sensor_type,
-        value,
-        measured_at,
-        hour_start,
-        arrived_at,
-        loaded_at,
+        {%- for column in reading_columns %}
+        {{ column }},
+        {%- endfor %}
         rule_failed,
         coalesce(rule_failed, case when rank_among_valid > 1 then 'duplicate' end) as rejection_reason,
         rule_failed is null and rank_among_valid = 1 as is_valid
