@@ -18,11 +18,8 @@
 {#- The one place where readings are paired: one row per pair of consecutive valid readings of a meter,
     keyed by the later reading. Every hourly and VEE model builds on these intervals.
 
-    Incremental runs: a reading loaded since the last run changes the interval that ends at it and the one
-    that ends at its successor. So for each meter with new rows, the intervals ending between its earliest
-    new reading and the first valid reading after its latest new one are rebuilt; the neighbouring readings
-    are found by index look-ups per meter, never by scanning a meter's history. Valid reading times are never
-    withdrawn (a later duplicate replaces a reading at the same time), so no old interval is left behind. -#}
+    Incremental runs pair the valid readings around the ones loaded since the last run
+    (macros/valid_meter_readings_to_pair.sql) and replace the intervals that end at them. -#}
 
 with
 
@@ -32,88 +29,11 @@ meter_readings as not materialized (
 
 ),
 
-{% if is_incremental() %}
-
-meters_with_new_rows as (
-
-    select
-        meter_id,
-        min(reading_at) as changed_from,
-        max(reading_at) as changed_to
-
-    from meter_readings
-
-    where loaded_at > {{ incremental_watermark() }}
-        and is_valid  -- an invalid new row changes no valid reading; a new winner of a duplicate key is valid
-
-    group by 1
-
-),
-
-spans_to_rebuild as materialized (
-
-    select
-        meters_with_new_rows.meter_id,
-        coalesce(previous_reading.reading_at, meters_with_new_rows.changed_from) as readings_from,
-        coalesce(next_reading.reading_at, meters_with_new_rows.changed_to) as readings_to
-
-    from meters_with_new_rows
-
-    left join lateral (
-        select meter_readings.reading_at
-        from meter_readings
-        where meter_readings.meter_id = meters_with_new_rows.meter_id
-            and meter_readings.reading_at < meters_with_new_rows.changed_from
-            and meter_readings.is_valid
-        order by meter_readings.reading_at desc
-        limit 1
-    ) as previous_reading on true
-
-    left join lateral (
-        select meter_readings.reading_at
-        from meter_readings
-        where meter_readings.meter_id = meters_with_new_rows.meter_id
-            and meter_readings.reading_at > meters_with_new_rows.changed_to
-            and meter_readings.is_valid
-        order by meter_readings.reading_at
-        limit 1
-    ) as next_reading on true
-
-),
-
 readings_in_scope as (
 
-    select
-        meter_readings.meter_id,
-        meter_readings.reading_at,
-        meter_readings.reading_kwh
-
-    from spans_to_rebuild
-
-    inner join meter_readings
-        on spans_to_rebuild.meter_id = meter_readings.meter_id
-        and meter_readings.reading_at between spans_to_rebuild.readings_from and spans_to_rebuild.readings_to
-
-    where meter_readings.is_valid
+    {{ valid_meter_readings_to_pair('meter_readings') }}
 
 ),
-
-{% else %}
-
-readings_in_scope as (
-
-    select
-        meter_id,
-        reading_at,
-        reading_kwh
-
-    from meter_readings
-
-    where is_valid
-
-),
-
-{% endif %}
 
 paired as (
 

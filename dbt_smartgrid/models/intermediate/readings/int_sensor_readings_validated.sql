@@ -15,9 +15,9 @@
 {#- Every raw sensor row with the first contract §3 rule it fails.
 
     Incremental runs do work in proportion to the rows loaded since the last run: they check the new rows,
-    and re-rank them together with the rows already here that share their duplicate key (sensor_id,
-    sensor_type, measured_at), found through the index on that key. Only those earlier rows are replaced;
-    raw's unique event_id keeps each row here once. -#}
+    then apply the duplicate rule (macros/rank_duplicate_readings.sql), which re-ranks them with the rows
+    already here that share their key (sensor_id, sensor_type, measured_at). Only those earlier rows are
+    replaced; raw's unique event_id keeps each row here once. -#}
 
 {#- the raw row's columns this model keeps; the new rows and the earlier rows they are re-ranked with share them -#}
 {%- set reading_columns = [
@@ -65,69 +65,9 @@ new_readings_checked as (
 
 ),
 
-{% if is_incremental() %}
-
-earlier_readings_with_same_key as (
-
-    select
-        {%- for column in reading_columns %}
-        earlier.{{ column }},
-        {%- endfor %}
-        earlier.rule_failed
-
-    from {{ this }} as earlier
-
-    inner join (
-        select distinct
-            sensor_id,
-            sensor_type,
-            measured_at
-        from new_readings_checked
-    ) as new_keys
-        on earlier.sensor_id = new_keys.sensor_id
-        and earlier.sensor_type = new_keys.sensor_type
-        and earlier.measured_at = new_keys.measured_at
-
-),
-
-{% endif %}
-
-readings_to_rank as (
-
-    select * from new_readings_checked
-
-    {% if is_incremental() %}
-    union all
-    select * from earlier_readings_with_same_key
-    {% endif %}
-
-),
-
-ranked_among_valid as (
-
-    select
-        *,
-
-        row_number() over (
-            partition by sensor_id, sensor_type, measured_at, rule_failed is null
-            order by arrived_at desc, source_row_id desc
-        ) as rank_among_valid
-
-    from readings_to_rank
-
-),
-
 final as (
 
-    select
-        {%- for column in reading_columns %}
-        {{ column }},
-        {%- endfor %}
-        rule_failed,
-        coalesce(rule_failed, case when rank_among_valid > 1 then 'duplicate' end) as rejection_reason,
-        rule_failed is null and rank_among_valid = 1 as is_valid
-
-    from ranked_among_valid
+    {{ rank_duplicate_readings('new_readings_checked', ['sensor_id', 'sensor_type', 'measured_at'], reading_columns) }}
 
 )
 

@@ -17,14 +17,6 @@ meter_intervals as not materialized (
 
 ),
 
-valid_readings as (
-
-    select * from meter_readings
-
-    where is_valid
-
-),
-
 meter_days as (
 
     select
@@ -38,7 +30,8 @@ meter_days as (
             meter_id,
             min(reading_at) as first_reading_at,
             max(reading_at) as last_reading_at
-        from valid_readings
+        from meter_readings
+        where is_valid
         group by 1
     ) as spans
 
@@ -77,9 +70,10 @@ found_slots as (
         (reading_at at time zone 'UTC')::date as day,
         count(distinct reading_at) as found_intervals
 
-    from valid_readings
+    from meter_readings
 
-    where extract(epoch from reading_at) % {{ slot_seconds }} = 0
+    where is_valid
+        and extract(epoch from reading_at) % {{ slot_seconds }} = 0
 
     group by 1, 2
 

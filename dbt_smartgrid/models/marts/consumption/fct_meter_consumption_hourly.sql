@@ -16,8 +16,8 @@
     meter's intervals that fall in the hour (int_meter_interval_hours), with the hour's quality code.
 
     Incremental runs rebuild the meter-hours that received a rebuilt interval part, reading all parts of
-    those hours through the (meter_id, hour_start) index; when a meter's latest valid reading names a new
-    customer, all of that meter's hours are rebuilt (customer_id comes from the latest reading). -#}
+    those hours through the (meter_id, hour_start) index, and all hours of a meter whose latest valid reading
+    names a new customer (macros/meter_hours_to_rebuild.sql; customer_id comes from the latest reading). -#}
 
 with
 
@@ -66,56 +66,11 @@ latest_customer as materialized (
 
 ),
 
-{% if is_incremental() %}
-
-meters_with_new_customer as (
-
-    select latest_customer.meter_id
-
-    from latest_customer
-
-    cross join lateral (
-        select existing.customer_id
-        from {{ this }} as existing
-        where existing.meter_id = latest_customer.meter_id
-        order by existing.hour_start desc
-        limit 1
-    ) as newest_row
-
-    where newest_row.customer_id <> latest_customer.customer_id
-
-),
-
-hours_of_meters_with_new_customer as (
-
-    select
-        existing.meter_id,
-        existing.hour_start
-
-    from meters_with_new_customer
-
-    inner join {{ this }} as existing
-        on meters_with_new_customer.meter_id = existing.meter_id
-
-),
-
 meter_hours_to_rebuild as (
 
-    select * from changed_meter_hours
-    union
-    select * from hours_of_meters_with_new_customer
+    {{ meter_hours_to_rebuild('changed_meter_hours', 'latest_customer') }}
 
 ),
-
-{% else %}
-
-meter_hours_to_rebuild as (
-
-    select * from changed_meter_hours
-
-),
-
-{% endif %}
 
 aggregated_to_meter_hour as (
 

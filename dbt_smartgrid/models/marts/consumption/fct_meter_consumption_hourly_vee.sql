@@ -16,10 +16,8 @@
     what was interpolated over short gaps (code 9) and what the like-day method estimated over long gaps
     (code 8, int_meter_like_day_estimates). Raw readings and fct_meter_consumption_hourly are never changed.
 
-    Incremental runs rebuild the meter-hours whose fct_meter_consumption_hourly row was rebuilt, and every hour
-    of a long gap that may use a rebuilt day as a reference (the same weekday of the following
-    like_day_max_weeks_back weeks). When late readings fill a gap, its hours are rebuilt there, so the
-    estimate is replaced by the measured energy here. -#}
+    Incremental runs rebuild the meter-hours of macros/vee_meter_hours_to_rebuild.sql. When late readings fill
+    a gap, its hours are rebuilt, so the estimate is replaced by the measured energy. -#}
 
 -- depends_on: {{ ref('int_meter_long_gaps') }}
 
@@ -37,84 +35,11 @@ interval_hours as not materialized (
 
 ),
 
-like_day_estimates as not materialized (
-
-    select * from {{ ref('int_meter_like_day_estimates') }}
-
-),
-
-{% if is_incremental() %}
-
-long_gaps as not materialized (
-
-    select * from {{ ref('int_meter_long_gaps') }}
-
-),
-
-changed_meter_hours as (
-
-    select
-        meter_id,
-        hour_start
-
-    from meter_hours
-
-    where loaded_through > {{ incremental_watermark() }}
-
-),
-
-gaps_referencing_changed_days as (
-
-    select distinct
-        long_gaps.meter_id,
-        long_gaps.ended_at
-
-    from (
-        select distinct
-            meter_id,
-            date_trunc('day', hour_start, 'UTC') as day_start
-        from changed_meter_hours
-    ) as changed_days
-
-    inner join long_gaps
-        on changed_days.meter_id = long_gaps.meter_id
-        and long_gaps.ended_at > changed_days.day_start + interval '7 days'
-        and long_gaps.started_at
-            < changed_days.day_start + interval '{{ 7 * var("like_day_max_weeks_back") + 1 }} days'
-
-),
-
 meter_hours_to_rebuild as (
 
-    select * from changed_meter_hours
-
-    union
-
-    select
-        interval_hours.meter_id,
-        interval_hours.hour_start
-
-    from gaps_referencing_changed_days
-
-    inner join interval_hours
-        on gaps_referencing_changed_days.meter_id = interval_hours.meter_id
-        and gaps_referencing_changed_days.ended_at = interval_hours.ended_at
+    {{ vee_meter_hours_to_rebuild('meter_hours', 'interval_hours') }}
 
 ),
-
-{% else %}
-
-meter_hours_to_rebuild as (
-
-    select
-        meter_id,
-        hour_start
-
-    from meter_hours
-
-),
-
-{% endif %}
 
 irregular_parts as (
 
@@ -137,66 +62,35 @@ irregular_parts as (
 
 ),
 
-gaps_in_rebuilt_hours as (
+estimates_of_gaps_in_rebuilt_hours as (
 
-    select distinct
-        meter_id,
-        ended_at
-
-    from irregular_parts
-
-    where interval_kind = 'long_gap'
-        and not is_negative
-
-),
-
-estimates_of_those_gaps as (
-
-    select estimate.*
-
-    from gaps_in_rebuilt_hours
-
-    -- per gap, so the estimate models are evaluated for these gaps only: `offset 0` keeps the look-up a
-    -- per-gap subquery, which lets PostgreSQL push meter_id and gap_ended_at down into them
-    cross join lateral (
-        select like_day_estimates.*
-        from like_day_estimates
-        where like_day_estimates.meter_id = gaps_in_rebuilt_hours.meter_id
-            and like_day_estimates.gap_ended_at = gaps_in_rebuilt_hours.ended_at
-        offset 0  -- noqa: AM09
-    ) as estimate
-
-),
-
-irregular_parts_estimated as (
-
-    select
-        irregular_parts.*,
-        estimates_of_those_gaps.like_day_kwh,
-        estimates_of_those_gaps.reference_days
-
-    from irregular_parts
-
-    left join estimates_of_those_gaps
-        on irregular_parts.meter_id = estimates_of_those_gaps.meter_id
-        and irregular_parts.ended_at = estimates_of_those_gaps.gap_ended_at
-        and irregular_parts.hour_start = estimates_of_those_gaps.hour_start
+    {{ like_day_estimates_of('irregular_parts') }}
 
 ),
 
 estimates_by_hour as (
 
     select
-        meter_id,
-        hour_start,
+        irregular_parts.meter_id,
+        irregular_parts.hour_start,
 
-        sum(linear_kwh) filter (where interval_kind = 'long_gap') as long_gap_linear_kwh,
-        sum(like_day_kwh) as like_day_kwh,
-        sum(linear_kwh) filter (where interval_kind = 'long_gap' and like_day_kwh is null) as unestimated_gap_kwh,
-        bool_or(is_negative or (interval_kind = 'long_gap' and like_day_kwh is null)) as is_questionable,
-        string_agg(distinct reference_days, ',') as like_day_reference_days
+        sum(irregular_parts.linear_kwh) filter (
+            where irregular_parts.interval_kind = 'long_gap'
+        ) as long_gap_linear_kwh,
+        sum(estimates.like_day_kwh) as like_day_kwh,
+        sum(irregular_parts.linear_kwh) filter (
+            where irregular_parts.interval_kind = 'long_gap' and estimates.like_day_kwh is null
+        ) as unestimated_gap_kwh,
+        bool_or(irregular_parts.is_negative
+            or (irregular_parts.interval_kind = 'long_gap' and estimates.like_day_kwh is null)) as is_questionable,
+        string_agg(distinct estimates.reference_days, ',') as like_day_reference_days
 
-    from irregular_parts_estimated
+    from irregular_parts
+
+    left join estimates_of_gaps_in_rebuilt_hours as estimates
+        on irregular_parts.meter_id = estimates.meter_id
+        and irregular_parts.ended_at = estimates.gap_ended_at
+        and irregular_parts.hour_start = estimates.hour_start
 
     group by 1, 2
 
