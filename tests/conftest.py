@@ -60,3 +60,17 @@ def prefect_api():
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+@pytest.fixture
+def marts_built(settings, fresh_databases):
+    """tests/marts_dataset.py's rows in the source, loaded and built: (warehouse, source)."""
+    from orchestration.steps.loader import load_raw
+    from tests.marts_dataset import END, METER_ROWS, SENSOR_ROWS
+
+    warehouse, source = fresh_databases
+    helpers.insert_sensor_rows(source, SENSOR_ROWS)
+    helpers.insert_meter_rows(source, METER_ROWS)
+    load_raw(warehouse, source, helpers.at("10:00"), END)
+    helpers.build(settings, warehouse)
+    return warehouse, source
