@@ -7,6 +7,11 @@ and recreated where a test needs a clean slate.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
 
 os.environ["POSTGRES_DB"] = "smartgrid_test_warehouse"
 os.environ["SOURCE_POSTGRES_DB"] = "smartgrid_test_source"
@@ -74,3 +79,46 @@ def marts_built(settings, fresh_databases):
     load_raw(warehouse, source, helpers.at("10:00"), END)
     helpers.build(settings, warehouse)
     return warehouse, source
+
+
+@pytest.fixture
+def three_days(fresh_databases):
+    """Three simulated days of a small fleet (helpers.THREE_DAYS_START, THREE_DAYS_FLEET) in the source."""
+    from orchestration.local.simulator import simulate
+
+    warehouse, source = fresh_databases
+    start = helpers.THREE_DAYS_START
+    simulate(source, start, start + timedelta(days=3), helpers.THREE_DAYS_FLEET, now=start + timedelta(days=4))
+    return warehouse, source
+
+
+@pytest.fixture
+def prefect_server_with_ui(tmp_path):
+    """A real `prefect server start` (the test harness serves no UI), on a free port, with its own home."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    from orchestration.local.prefect_server import healthy, server_environment
+
+    env = {**os.environ, **server_environment(tmp_path / "prefect", port)}
+    env.pop("PREFECT_API_URL", None)
+    prefect = str(Path(sys.executable).with_name("prefect"))
+    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - handed to the server process
+    server = subprocess.Popen(
+        [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + 180
+    while not healthy(url):
+        assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "server.log").read_text()[-2000:]
+        time.sleep(1)
+    yield url
+    os.killpg(server.pid, 15)
+    server.wait(timeout=60)
+    log.close()
