@@ -93,6 +93,17 @@ def three_days(fresh_databases):
 
 
 @pytest.fixture
+def one_day(fresh_databases):
+    """One simulated day of a small fleet (helpers.ONE_DAY_START, ONE_DAY_FLEET) in the source."""
+    from orchestration.local.simulator import simulate
+
+    warehouse, source = fresh_databases
+    start = helpers.ONE_DAY_START
+    simulate(source, start, start + timedelta(days=1), helpers.ONE_DAY_FLEET, now=start + timedelta(days=2))
+    return warehouse, source
+
+
+@pytest.fixture
 def prefect_server_with_ui(tmp_path):
     """A real `prefect server start` (the test harness serves no UI), on a free port, with its own home."""
     import socket

@@ -19,6 +19,9 @@ T0 = datetime(2026, 3, 10)  # a fixed, ordinary UTC day for hand-worked datasets
 # conftest's three_days: a small simulated fleet in the source from THREE_DAYS_START, a Monday, for three days
 THREE_DAYS_START = datetime(2026, 4, 6)
 THREE_DAYS_FLEET = SimulationConfig(meters=3, sensors=1, seed=99, defect_rate=0.03)
+# conftest's one_day (the fault tests): another small fleet from ONE_DAY_START, a Monday, for one day
+ONE_DAY_START = datetime(2026, 4, 13)
+ONE_DAY_FLEET = SimulationConfig(meters=3, sensors=1, seed=41, defect_rate=0.03)
 
 
 def at(hhmm: str, day: datetime = T0) -> datetime:
@@ -208,3 +211,8 @@ def cli_run(start: str | datetime, end: str | datetime, *options: str) -> list[s
     """The command line of `smartgrid run` over [start, end) in this interpreter; times as ISO 8601 text."""
     start, end = (t if isinstance(t, str) else t.isoformat() for t in (start, end))
     return [sys.executable, "-m", "orchestration.cli", "run", "--start", start, "--end", end, *options]
+
+
+def raw_snapshot(warehouse) -> dict[str, list]:
+    """Each raw table's event ids, in order."""
+    return {t: query(warehouse, f"select event_id from raw.{t} order by 1") for t in SOURCE_COLUMNS}
