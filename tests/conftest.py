@@ -133,3 +133,33 @@ def prefect_server_with_ui(tmp_path):
     os.killpg(server.pid, 15)
     server.wait(timeout=60)
     log.close()
+
+
+@pytest.fixture(scope="module")
+def hand_worked(settings, warehouse, source):
+    """The warehouse built from tests/report_dataset.py's rows, with its three runs recorded (one dbt build per
+    test module)."""
+    from orchestration.steps.loader import load_raw
+    from tests import report_dataset
+
+    for target in (warehouse, source):
+        drop_database(target)
+        ensure_database(target)
+    helpers.create_source_tables(source)
+    helpers.insert_meter_rows(source, report_dataset.METER_ROWS)
+    helpers.insert_sensor_rows(source, report_dataset.SENSOR_ROWS)
+    load_raw(warehouse, source, report_dataset.DAY, report_dataset.DAY + timedelta(hours=3))
+    helpers.build(settings, warehouse)
+    report_dataset.record_runs(warehouse)
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def report(settings, hand_worked, tmp_path_factory):
+    """(ReportResult, the page's HTML) of the grid report over report_dataset.WINDOW."""
+    from orchestration.report import build_report
+    from tests.report_dataset import WINDOW
+
+    path = tmp_path_factory.mktemp("report") / "grid-report.html"
+    result = build_report(settings, hand_worked, *WINDOW, path)
+    return result, path.read_text(encoding="utf-8")
