@@ -81,26 +81,25 @@ def marts_built(settings, fresh_databases):
     return warehouse, source
 
 
-@pytest.fixture
-def three_days(fresh_databases):
-    """Three simulated days of a small fleet (helpers.THREE_DAYS_START, THREE_DAYS_FLEET) in the source."""
+def simulated_days(fresh_databases, start, days: int, fleet):
+    """`days` simulated days of `fleet` from `start` in the fresh source, simulated as seen a day after them."""
     from orchestration.local.simulator import simulate
 
     warehouse, source = fresh_databases
-    start = helpers.THREE_DAYS_START
-    simulate(source, start, start + timedelta(days=3), helpers.THREE_DAYS_FLEET, now=start + timedelta(days=4))
+    simulate(source, start, start + timedelta(days=days), fleet, now=start + timedelta(days=days + 1))
     return warehouse, source
+
+
+@pytest.fixture
+def three_days(fresh_databases):
+    """Three simulated days of a small fleet (helpers.THREE_DAYS_START, THREE_DAYS_FLEET) in the source."""
+    return simulated_days(fresh_databases, helpers.THREE_DAYS_START, 3, helpers.THREE_DAYS_FLEET)
 
 
 @pytest.fixture
 def one_day(fresh_databases):
     """One simulated day of a small fleet (helpers.ONE_DAY_START, ONE_DAY_FLEET) in the source."""
-    from orchestration.local.simulator import simulate
-
-    warehouse, source = fresh_databases
-    start = helpers.ONE_DAY_START
-    simulate(source, start, start + timedelta(days=1), helpers.ONE_DAY_FLEET, now=start + timedelta(days=2))
-    return warehouse, source
+    return simulated_days(fresh_databases, helpers.ONE_DAY_START, 1, helpers.ONE_DAY_FLEET)
 
 
 @pytest.fixture
