@@ -7,6 +7,11 @@ and recreated where a test needs a clean slate.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
 
 os.environ["POSTGRES_DB"] = "smartgrid_test_warehouse"
 os.environ["SOURCE_POSTGRES_DB"] = "smartgrid_test_source"
@@ -60,3 +65,100 @@ def prefect_api():
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+@pytest.fixture
+def marts_built(settings, fresh_databases):
+    """tests/marts_dataset.py's rows in the source, loaded and built: (warehouse, source)."""
+    from orchestration.steps.loader import load_raw
+    from tests.marts_dataset import END, METER_ROWS, SENSOR_ROWS
+
+    warehouse, source = fresh_databases
+    helpers.insert_sensor_rows(source, SENSOR_ROWS)
+    helpers.insert_meter_rows(source, METER_ROWS)
+    load_raw(warehouse, source, helpers.at("10:00"), END)
+    helpers.build(settings, warehouse)
+    return warehouse, source
+
+
+def simulated_days(fresh_databases, start, days: int, fleet):
+    """`days` simulated days of `fleet` from `start` in the fresh source, simulated as seen a day after them."""
+    from orchestration.local.simulator import simulate
+
+    warehouse, source = fresh_databases
+    simulate(source, start, start + timedelta(days=days), fleet, now=start + timedelta(days=days + 1))
+    return warehouse, source
+
+
+@pytest.fixture
+def three_days(fresh_databases):
+    """Three simulated days of a small fleet (helpers.THREE_DAYS_START, THREE_DAYS_FLEET) in the source."""
+    return simulated_days(fresh_databases, helpers.THREE_DAYS_START, 3, helpers.THREE_DAYS_FLEET)
+
+
+@pytest.fixture
+def one_day(fresh_databases):
+    """One simulated day of a small fleet (helpers.ONE_DAY_START, ONE_DAY_FLEET) in the source."""
+    return simulated_days(fresh_databases, helpers.ONE_DAY_START, 1, helpers.ONE_DAY_FLEET)
+
+
+@pytest.fixture
+def prefect_server_with_ui(tmp_path):
+    """A real `prefect server start` (the test harness serves no UI), on a free port, with its own home."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    from orchestration.local.prefect_server import healthy, server_environment
+
+    env = {**os.environ, **server_environment(tmp_path / "prefect", port)}
+    env.pop("PREFECT_API_URL", None)
+    prefect = str(Path(sys.executable).with_name("prefect"))
+    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - handed to the server process
+    server = subprocess.Popen(
+        [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + 180
+    while not healthy(url):
+        assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "server.log").read_text()[-2000:]
+        time.sleep(1)
+    yield url
+    os.killpg(server.pid, 15)
+    server.wait(timeout=60)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def hand_worked(settings, warehouse, source):
+    """The warehouse built from tests/report_dataset.py's rows, with its three runs recorded (one dbt build per
+    test module)."""
+    from orchestration.steps.loader import load_raw
+    from tests import report_dataset
+
+    for target in (warehouse, source):
+        drop_database(target)
+        ensure_database(target)
+    helpers.create_source_tables(source)
+    helpers.insert_meter_rows(source, report_dataset.METER_ROWS)
+    helpers.insert_sensor_rows(source, report_dataset.SENSOR_ROWS)
+    load_raw(warehouse, source, report_dataset.DAY, report_dataset.DAY + timedelta(hours=3))
+    helpers.build(settings, warehouse)
+    report_dataset.record_runs(warehouse)
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def report(settings, hand_worked, tmp_path_factory):
+    """(ReportResult, the page's HTML) of the grid report over report_dataset.WINDOW."""
+    from orchestration.report import build_report
+    from tests.report_dataset import WINDOW
+
+    path = tmp_path_factory.mktemp("report") / "grid-report.html"
+    result = build_report(settings, hand_worked, *WINDOW, path)
+    return result, path.read_text(encoding="utf-8")

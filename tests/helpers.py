@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from orchestration.db.connection import connected
 from orchestration.local.docs_site import CHROMIUM_FLAGS
-from orchestration.local.simulator import source_ddl
+from orchestration.local.simulator import SimulationConfig, source_ddl
 from orchestration.steps.dbt_runner import run_dbt
 from orchestration.steps.loader import SOURCE_COLUMNS
 from tests import reference
 
 T0 = datetime(2026, 3, 10)  # a fixed, ordinary UTC day for hand-worked datasets
+# conftest's three_days: a small simulated fleet in the source from THREE_DAYS_START, a Monday, for three days
+THREE_DAYS_START = datetime(2026, 4, 6)
+THREE_DAYS_FLEET = SimulationConfig(meters=3, sensors=1, seed=99, defect_rate=0.03)
+# conftest's one_day (the fault tests): another small fleet from ONE_DAY_START, a Monday, for one day
+ONE_DAY_START = datetime(2026, 4, 13)
+ONE_DAY_FLEET = SimulationConfig(meters=3, sensors=1, seed=41, defect_rate=0.03)
 
 
 def at(hhmm: str, day: datetime = T0) -> datetime:
@@ -190,3 +198,21 @@ def assert_raw_holds_each_source_row_once(warehouse, source) -> None:
         raw_ids = [r[0] for r in query(warehouse, f"select event_id from raw.{table} order by event_id")]
         source_ids = [r[0] for r in query(source, f"select event_id from {table} order by event_id")]
         assert raw_ids == source_ids, (table, len(raw_ids), len(source_ids))
+
+
+def harness_env() -> dict:
+    """The environment for a child process that talks to the session's Prefect API (conftest's prefect_api)."""
+    from prefect.settings import PREFECT_API_URL
+
+    return {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
+
+
+def cli_run(start: str | datetime, end: str | datetime, *options: str) -> list[str]:
+    """The command line of `smartgrid run` over [start, end) in this interpreter; times as ISO 8601 text."""
+    start, end = (t if isinstance(t, str) else t.isoformat() for t in (start, end))
+    return [sys.executable, "-m", "orchestration.cli", "run", "--start", start, "--end", end, *options]
+
+
+def raw_snapshot(warehouse) -> dict[str, list]:
+    """Each raw table's event ids, in order."""
+    return {t: query(warehouse, f"select event_id from raw.{t} order by 1") for t in SOURCE_COLUMNS}

@@ -1,10 +1,12 @@
-"""Runs that never start or hang: timeouts that release the run lock, and alerts from Prefect automations that
-fire even when no flow process runs (orchestration/flows/watchdog.py, orchestration/flows/automations.py)."""
+"""Alerts: the webhook a failed run posts to (retried after a server error), runs that never start or hang
+(timeouts that release the run lock), and alerts from Prefect automations that fire even when no flow process
+runs (orchestration/flows/alerts.py, watchdog.py, automations.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import http.server
+import json
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -14,10 +16,22 @@ import pytest
 
 from orchestration.db.lock import RUN_LOCK_KEY
 from tests.helpers import insert_meter_rows, insert_sensor_rows, query, scalar
-from tests.test_operations import _Recorder, prefect_server_with_ui  # noqa: F401 - a fixture, used by name
 
 pytestmark = pytest.mark.slow
 HOUR = datetime(2026, 3, 3, 10)
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    received: list[dict] = []
+
+    def do_POST(self):  # noqa: N802 - the http.server API
+        length = int(self.headers["Content-Length"])
+        _Recorder.received.append(json.loads(self.rfile.read(length)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
 
 
 @pytest.fixture
@@ -158,3 +172,47 @@ def test_a_stale_source_is_a_warning_with_an_alert(settings, fresh_databases, we
     ]
     assert "(error_after 1 day, 2:00:00 " in warnings[0] and "(warn_after 2:00:00 " in warnings[1]
     assert len(_Recorder.received) == 1 and _Recorder.received[0]["warnings"] == warnings
+
+
+def test_the_alert_webhook_is_retried_after_a_server_error():
+    from orchestration.flows.alerts import post_json
+
+    answers = [503, 204]
+
+    class Flaky(_Recorder):
+        def do_POST(self):  # noqa: N802 - the http.server API
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(answers.pop(0))
+            self.end_headers()
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Flaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert post_json(f"http://127.0.0.1:{server.server_port}/hook", {"text": "x"}) is True
+    finally:
+        server.shutdown()
+    assert answers == []  # the 503 was retried, the 204 ended it
+    assert post_json("http://127.0.0.1:1/hook", {"text": "x"}, attempts=2, timeout=1) is False  # nobody listens
+
+
+@pytest.mark.slow
+def test_a_failed_run_posts_an_alert_to_the_webhook(settings, fresh_databases, prefect_api, monkeypatch):
+    from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
+    from tests.helpers import insert_implausible_meter_jump
+
+    _, source = fresh_databases
+    hour = datetime(2026, 4, 1, 10)
+    insert_implausible_meter_jump(source, hour)
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Recorder.received.clear()
+    monkeypatch.setenv("SMARTGRID_ALERT_WEBHOOK_URL", f"http://127.0.0.1:{server.server_port}/hook?token=abc")
+    try:
+        state = smartgrid_etl_flow(start_time=hour, end_time=hour + timedelta(hours=1), return_state=True)
+    finally:
+        server.shutdown()
+    assert state.is_failed()
+    assert len(_Recorder.received) == 1
+    alert = _Recorder.received[0]
+    assert alert["state"] == "Failed" and "checkpoint run_window failed" in alert["message"]
+    assert alert["text"].startswith("smartgrid ELT: flow run ")

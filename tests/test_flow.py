@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,6 +14,8 @@ from orchestration.local.simulator import SimulationConfig, simulate
 from tests.helpers import (
     assert_marts_match_the_contract,
     assert_raw_holds_each_source_row_once,
+    cli_run,
+    harness_env,
     mart_rows,
     query,
     scalar,
@@ -214,20 +215,8 @@ def test_warnings_are_recorded_and_shown_but_do_not_fail_the_run(settings, simul
 
 
 def test_cli_run_prints_the_result_as_json_on_the_last_line(settings, simulated, prefect_api):
-    from prefect.settings import PREFECT_API_URL
-
-    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
-    cli = [
-        sys.executable,
-        "-m",
-        "orchestration.cli",
-        "run",
-        "--start",
-        "2026-05-04T01:00",
-        "--end",
-        "2026-05-04T03:00",
-        "--json",
-    ]
+    env = harness_env()
+    cli = cli_run("2026-05-04T01:00", "2026-05-04T03:00", "--json")
     done = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])

@@ -1,168 +1,22 @@
-"""The grid report (`smartgrid report`) built from a hand-worked warehouse: the numbers its charts draw, read back
-from the data embedded in the HTML file (never from pixels); the page in headless Chromium (every chart drawn,
-hover shows the value, no console error, no request beyond the file); an empty warehouse; the window.
+"""The grid report (`smartgrid report`) built from the hand-worked warehouse (tests/report_dataset.py): the
+numbers its charts draw, read back from the data embedded in the HTML file (never from pixels), and the page in
+headless Chromium (every chart drawn, hover shows the value, no console error, no request beyond the file).
 
-Every expected number is worked out in the comments. Times are UTC; DAY is a Tuesday, and Europe/Berlin (the
-project's local_time_zone) is UTC+1 on it.
+Every expected number is worked out in the comments and in tests/report_dataset.py.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from datetime import datetime, timedelta
-from pathlib import Path
-
 import pytest
 
-from orchestration.db.connection import drop_database, ensure_database
 from orchestration.local import docs_site
-from orchestration.report import build_report, report_window
 from orchestration.report.browser import offsite, open_report
-from orchestration.results.model import (
-    CheckpointReport,
-    CheckpointStatistics,
-    DataQualityReport,
-    DbtReport,
-    ExpectationCheck,
-    LoadResult,
-    RunReport,
-    RunWindow,
-)
-from orchestration.steps.dq_results import record_run
-from orchestration.steps.loader import load_raw
-from orchestration.steps.run_steps import record_run_steps
-from orchestration.window import WindowError
-from tests import helpers
-from tests.helpers import build, insert_meter_rows, insert_sensor_rows, query
+from tests.report_dataset import embedded, figures, traces
 
 pytestmark = pytest.mark.slow
 needs_chromium = pytest.mark.skipif(
     not docs_site.CHROMIUM.exists(), reason=f"no Chromium at {docs_site.CHROMIUM}: apt-get install chromium"
 )
-
-DAY = datetime(2026, 3, 10)  # a Tuesday
-WINDOW = (DAY, DAY + timedelta(days=1))
-
-
-def at(hhmm: str) -> datetime:
-    return helpers.at(hhmm, DAY)
-
-
-def meter(event: str, meter_id: str, customer: str, reading: float, hhmm: str, **extra) -> dict:
-    row = {"event_id": event, "meter_id": meter_id, "customer_id": customer, "reading": reading, "timestamp": at(hhmm)}
-    return row | extra
-
-
-def sensor(event: str, sensor_id: str, sensor_type: str, value: float, t: datetime) -> dict:
-    return {"event_id": event, "sensor_id": sensor_id, "sensor_type": sensor_type, "value": value, "timestamp": t}
-
-
-# M1 (customer C1): four measured quarter-hours of 1 kWh in hour 00, then 2 kWh over 01:00 -> 02:00, one
-# interval of an hour (a gap of <= 2 h): interpolated, all in hour 01.
-# M2 (customer C2): four quarter-hours of 0.5 kWh in hour 00; its 00:15 reading arrives twice (same value), so
-# the earlier copy is rejected as a duplicate.
-METER_ROWS = [
-    *[meter(f"m1-{i}", "M1", "C1", 100 + i, f"00:{15 * i:02d}") for i in range(4)],
-    meter("m1-4", "M1", "C1", 104, "01:00"),
-    meter("m1-5", "M1", "C1", 106, "02:00"),
-    *[meter(f"m2-{i}", "M2", "C2", 50 + 0.5 * i, f"00:{15 * i:02d}") for i in range(4)],
-    meter("m2-4", "M2", "C2", 52, "01:00"),
-    meter("m2-1-again", "M2", "C2", 50.5, "00:15", created_at=at("00:20")),
-]
-# S1, hour 00: voltage 230, 231, 260 (260 V is above the 253 V band edge: out of band); frequency 50.0 and 50.1
-# (inside 49.5-50.5 Hz, but 2 of 60 expected readings: incomplete); a NaN voltage (rejected, not_a_number).
-# S2: 60 frequency readings of 50.0 Hz in hour 00 (ok), one of 49.0 Hz in hour 01 (below 49.5: out of band).
-SENSOR_ROWS = [
-    sensor("s1-v1", "S1", "voltage", 230, at("00:10")),
-    sensor("s1-v2", "S1", "voltage", 231, at("00:20")),
-    sensor("s1-v3", "S1", "voltage", 260, at("00:30")),
-    sensor("s1-nan", "S1", "voltage", float("nan"), at("00:40")),
-    sensor("s1-f1", "S1", "frequency", 50.0, at("00:10")),
-    sensor("s1-f2", "S1", "frequency", 50.1, at("00:20")),
-    *[sensor(f"s2-f{m}", "S2", "frequency", 50.0, DAY + timedelta(minutes=m)) for m in range(60)],
-    sensor("s2-low", "S2", "frequency", 49.0, at("01:30")),
-]
-
-
-def gx_check(name: str, severity: str, success: bool, observed: float) -> ExpectationCheck:
-    return ExpectationCheck(name=name, checked_object="raw_meter_readings", severity=severity, success=success,
-                            observed_value=observed, threshold="mostly=0.99", detail="")  # fmt: skip
-
-
-def checkpoint_of(checks: list[ExpectationCheck]) -> CheckpointReport:
-    statistics = CheckpointStatistics(evaluated_expectations=len(checks), unsuccessful_expectations=0,
-                                      failed_critical=0, success_percent=100.0)  # fmt: skip
-    return CheckpointReport(success=True, seconds=0, statistics=statistics, checks=checks)
-
-
-def run_result(run_id: str, start: datetime, seconds: dict[str, float | None]) -> RunReport:
-    """A run's report as record_run_steps reads it: the run id, its window and each step's seconds."""
-    report = RunReport(window=RunWindow.of(start, start + timedelta(hours=1)))
-    report.data_quality = DataQualityReport(run_id=run_id, score=100.0, checks=0, table="audit.dq_run_results")
-    if seconds["load"] is not None:
-        report.load = LoadResult(load_id="l", loaded_at=start, window_start=start, window_end=start,
-                                 seconds=seconds["load"], tables={})  # fmt: skip
-    if seconds["dbt"] is not None:
-        report.dbt = DbtReport(command="build", success=True, seconds=seconds["dbt"])
-    if seconds["checkpoint"] is not None:
-        report.checkpoint = checkpoint_of([])
-        report.checkpoint.seconds = seconds["checkpoint"]
-    return report
-
-
-def record_runs(warehouse) -> None:
-    # run-a (00:00-01:00): a critical check passed (weight 3), a warning failed (weight 1): 100 x 3 / 4 = 75.0
-    checks_a = [gx_check("raw: unique(event_id)", "critical", True, 0), gx_check("raw: grid", "warning", False, 40)]
-    record_run(warehouse, "run-a", at("00:00"), at("01:00"), checkpoint_of(checks_a), None)
-    # run-b (01:00-02:00): its one check passed: 100.0
-    checks_b = [gx_check("raw: unique(event_id)", "critical", True, 0)]
-    record_run(warehouse, "run-b", at("01:00"), at("02:00"), checkpoint_of(checks_b), None)
-    # a run two days earlier, outside the report's window, with a failed critical check: not in the report
-    old = DAY - timedelta(days=2)
-    checks_old = [gx_check("raw: unique(event_id)", "critical", False, 5)]
-    record_run(warehouse, "run-old", old, old + timedelta(hours=1), checkpoint_of(checks_old), None)
-    # step seconds: run-a 1.5 + 10.25 + 3.0 = 14.75 s; run-b ran no checkpoint, 0.5 + 8.0 = 8.5 s
-    record_run_steps(warehouse, run_result("run-a", at("00:00"), {"load": 1.5, "dbt": 10.25, "checkpoint": 3.0}))
-    record_run_steps(warehouse, run_result("run-b", at("01:00"), {"load": 0.5, "dbt": 8.0, "checkpoint": None}))
-    record_run_steps(warehouse, run_result("run-old", old, {"load": 99.0, "dbt": 99.0, "checkpoint": None}))
-
-
-@pytest.fixture(scope="module")
-def hand_worked(settings, warehouse, source):
-    """The warehouse built from the rows above, with three runs recorded (module-wide: one dbt build)."""
-    for target in (warehouse, source):
-        drop_database(target)
-        ensure_database(target)
-    helpers.create_source_tables(source)
-    insert_meter_rows(source, METER_ROWS)
-    insert_sensor_rows(source, SENSOR_ROWS)
-    load_raw(warehouse, source, DAY, DAY + timedelta(hours=3))
-    build(settings, warehouse)
-    record_runs(warehouse)
-    return warehouse
-
-
-@pytest.fixture(scope="module")
-def report(settings, hand_worked, tmp_path_factory):
-    path = tmp_path_factory.mktemp("report") / "grid-report.html"
-    result = build_report(settings, hand_worked, *WINDOW, path)
-    return result, path.read_text(encoding="utf-8")
-
-
-def embedded(html: str, element_id: str):
-    """The JSON the page embeds in <script type="application/json" id=...>: what its chart draws."""
-    match = re.search(rf'<script type="application/json" id="{element_id}"[^>]*>(.*?)</script>', html, re.S)
-    assert match, f"no {element_id} in the report"
-    return json.loads(match.group(1))
-
-
-def traces(html: str, chart: str) -> dict[str, dict]:
-    return {trace.get("name"): trace for trace in embedded(html, f"chart-data-{chart}")["data"]}
-
-
-def figures(html: str) -> dict[str, tuple]:
-    return {item["figure"]: (item["value"], item["unit"]) for item in embedded(html, "key-figures")}
 
 
 def test_key_figures(report):
@@ -276,76 +130,3 @@ def test_the_report_opens_offline_in_chromium_and_hover_shows_the_value(report, 
     assert seen["errors"] == []
     assert result.path.resolve().as_uri() in seen["requested"] and offsite(seen["requested"], result.path) == []
     assert (tmp_path / "report.png").stat().st_size > 50_000
-
-
-def test_views_are_created_only_when_missing_or_changed(settings, hand_worked, report, tmp_path):
-    first, _ = report
-    assert first.views_seconds is not None  # a new warehouse: dbt created the views
-    again = build_report(settings, hand_worked, *WINDOW, tmp_path / "again.html")
-    assert again.views_seconds is None and again.charts_drawn == 12
-    query(hand_worked, "drop view reports.rpt_dq_scores; select 1")  # as a --full-refresh of a mart would
-    rebuilt = build_report(settings, hand_worked, *WINDOW, tmp_path / "rebuilt.html")
-    assert rebuilt.views_seconds is not None and rebuilt.charts_drawn == 12
-
-
-def test_a_view_dropped_between_creating_and_reading_is_created_again(settings, hand_worked, tmp_path, monkeypatch):
-    from orchestration.report import build as report_build
-
-    create_views, created = report_build.ensure_views, []
-
-    def and_then_a_dbt_build_drops_one(settings, warehouse):
-        created.append(create_views(settings, warehouse))
-        if len(created) == 1:  # what replacing audit.rejected_readings does to the view on it
-            query(warehouse, "drop view reports.rpt_rejected_readings_daily; select 1")
-        return created[-1]
-
-    monkeypatch.setattr(report_build, "ensure_views", and_then_a_dbt_build_drops_one)
-    result = build_report(settings, hand_worked, *WINDOW, tmp_path / "raced.html")
-    assert len(created) == 2 and created[1] is not None  # the second call ran dbt
-    assert result.charts_drawn == 12
-
-
-def test_a_window_without_rows_says_so(settings, hand_worked, tmp_path):
-    later = DAY + timedelta(days=30)
-    result = build_report(settings, hand_worked, later, later + timedelta(days=7), tmp_path / "later.html")
-    html = result.path.read_text(encoding="utf-8")
-    assert result.pipeline_has_run and result.charts_drawn == 0
-    assert "No data in this window yet: nothing between 2026-04-09 00:00 and 2026-04-16 00:00 UTC." in html
-    assert "No meter energy in this window." in html
-    assert "Plotly" not in html  # no chart, no plotly.js
-
-
-def test_the_default_window_is_the_last_seven_complete_utc_days():
-    now = datetime(2026, 11, 29, 15, 30)
-    assert report_window(now=now) == (datetime(2026, 11, 22), datetime(2026, 11, 29))
-    assert report_window("2026-11-01", now=now) == (datetime(2026, 11, 1), datetime(2026, 11, 8))
-    assert report_window(end="2026-11-10T06:00+01:00", now=now) == (datetime(2026, 11, 3, 5), datetime(2026, 11, 10, 5))
-    with pytest.raises(WindowError, match="must be before"):
-        report_window("2026-11-10", "2026-11-09")
-
-
-def test_the_command_line_writes_the_report_where_it_is_told(settings, hand_worked, tmp_path, capsys):
-    from orchestration.cli import main
-
-    out = tmp_path / "cli.html"
-    assert main(["report", "--start", "2026-03-10T00:00Z", "--end", "2026-03-11T00:00Z", "--out", str(out)]) == 0
-    assert "12 of 12 charts with data" in capsys.readouterr().out
-    assert figures(out.read_text(encoding="utf-8"))["fleet energy"] == (8.0, "kWh")
-    assert main(["report", "--start", "yesterday"]) == 2
-    assert Path(out).stat().st_size > 1_000_000  # plotly.js is inside: the file opens without a network
-
-
-# last: it empties the test databases that the module's other tests read
-def test_an_empty_warehouse_gives_a_page_that_says_there_is_no_data_yet(settings, fresh_databases, tmp_path):
-    warehouse, _ = fresh_databases
-    result = build_report(settings, warehouse, *WINDOW, tmp_path / "empty.html")
-    assert not result.pipeline_has_run and result.charts_drawn == 0 and result.views_seconds is None
-    html = result.path.read_text(encoding="utf-8")
-    assert "No data yet: this warehouse has no marts." in html and "Plotly" not in html
-    figures_of_empty = figures(html)
-    assert figures_of_empty["fleet energy"] == (0, "kWh") and figures_of_empty["latest data-quality score"][0] is None
-    if not docs_site.CHROMIUM.exists():
-        return
-    seen = open_report(result.path)
-    assert seen["value"]["notice"].startswith("No data yet: this warehouse has no marts.")
-    assert seen["value"]["plots"] == [] and seen["errors"] == []

@@ -1,10 +1,12 @@
 """No secret leaks: against a PostgreSQL of its own that really checks passwords (scram-sha-256), a whole flow
 run with a distinctive password, and failed connections with a wrong one, leave the password in no log,
-artifact, error message, file under the repository (dbt target/ and logs/, GX data docs) or `.smartgrid/`."""
+artifact, error message, file under the repository (dbt target/ and logs/, GX data docs) or `.smartgrid/`; and
+a password kept in a Prefect Secret block reaches no run log, run parameter or file either."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,6 +18,7 @@ from orchestration.db.connection import ensure_database
 from orchestration.db.connection_check import DatabaseUnreachable
 from orchestration.local.simulator import SimulationConfig, simulate
 from orchestration.settings import REPO_ROOT, DbTarget
+from tests.helpers import THREE_DAYS_START
 
 pytestmark = pytest.mark.slow
 # distinctive, with characters a URL must escape; joined at run time so that this file (and its .pyc) does not
@@ -115,3 +118,45 @@ def test_a_password_leaks_nowhere(settings, password_server, prefect_api, monkey
         assert _files_containing(secret, REPO_ROOT, settings.home) == []
     # the URL-escaped form (GX's connection string) is nowhere either
     assert _files_containing(quote(PASSWORD, safe=""), REPO_ROOT, settings.home) == []
+
+
+@pytest.mark.slow
+def test_passwords_come_from_a_secret_block_and_never_reach_logs_or_disk(
+    settings, three_days, prefect_api, monkeypatch
+):
+    from prefect import get_client
+    from prefect.blocks.system import Secret
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, LogFilter, LogFilterFlowRunId
+
+    from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
+    from orchestration.secrets import with_secret_blocks
+    from orchestration.settings import load_settings
+
+    secret = "s3cret-Wh-7f1c9e"  # the embedded server trusts local connections, so any password works
+    Secret(value=secret).save("smartgrid-warehouse-password", overwrite=True)
+    monkeypatch.setenv("POSTGRES_PASSWORD_BLOCK", "smartgrid-warehouse-password")
+    resolved = with_secret_blocks(load_settings())  # the block's name is read from the environment
+    assert resolved.warehouse.password == secret and resolved.source.password == secret
+
+    state = smartgrid_etl_flow(
+        start_time=THREE_DAYS_START, end_time=THREE_DAYS_START + timedelta(hours=2), return_state=True
+    )
+    assert state.is_completed()
+
+    async def run_logs():
+        async with get_client() as client:
+            runs = await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+            )
+            logs = await client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[runs[0].id])))
+            return runs[0], [log.message for log in logs]
+
+    import asyncio
+
+    flow_run, messages = asyncio.run(run_logs())
+    assert messages and not any(secret in m for m in messages)
+    assert secret not in json.dumps(flow_run.parameters, default=str)
+    for folder in (REPO_ROOT / "dbt_smartgrid", REPO_ROOT / "gx", REPO_ROOT / "profiles", settings.home / "prefect"):
+        for path in folder.rglob("*"):
+            if path.is_file() and path.stat().st_size < 50_000_000:
+                assert secret.encode() not in path.read_bytes(), path

@@ -3,10 +3,13 @@ Plotly figure (as the JSON the page hands to plotly.js), or no figure when the w
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from statistics import median
 
 import plotly.graph_objects as go
+
+from orchestration.report.queries import day_text
 
 # Colour-blind-safe roles used across the report (ColorBrewer RdYlBu / Okabe-Ito tones).
 MEASURED, INTERPOLATED, LIKE_DAY, QUESTIONABLE = "#4575b4", "#91bfdb", "#fdae61", "#d73027"
@@ -74,6 +77,44 @@ def grid(rows: list[dict], x_key: str, y_key: str, value) -> tuple[list, list, l
     for row in rows:
         z[line[row[y_key]]][column[row[x_key]]] = value(row)
     return xs, ys, z
+
+
+def heat_map(cells: list[dict], x_key: str, y_key: str, value, detail, **style) -> tuple[go.Figure, int]:
+    """`cells` as a heat map, the first y label on top: value(row) colours a cell, detail(row) is its hover's
+    customdata; `style` is the rest of the go.Heatmap. Returns the figure and its number of y labels."""
+    xs, ys, z = grid(cells, x_key, y_key, value)
+    _, _, customdata = grid(cells, x_key, y_key, detail)
+    fig = go.Figure(go.Heatmap(x=xs, y=ys, z=z, customdata=customdata, hoverongaps=False, **style))
+    fig.update_yaxes(autorange="reversed")
+    return fig, len(ys)
+
+
+def stacked_daily_bars(
+    rows: list[dict], series, y_key: str, hover: str, customdata_key: str | None = None
+) -> go.Figure:
+    """One bar trace per series(row), in name order, stacked per day (a category axis). A bar's hover text is
+    "<series>, <day>" followed by `hover` (a Plotly hovertemplate)."""
+    fig = go.Figure()
+    for name in sorted({series(row) for row in rows}):
+        days = [row for row in rows if series(row) == name]
+        fig.add_bar(
+            x=[day_text(row["day"]) for row in days],
+            y=[row[y_key] for row in days],
+            customdata=None if customdata_key is None else [row[customdata_key] for row in days],
+            name=name,
+            hovertemplate=f"{name}, %{{x}}{hover}<extra></extra>",
+        )
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def sum_by(rows: list[dict], key: str, value: str) -> Counter:
+    """The sum of row[value] per row[key]."""
+    sums: Counter = Counter()
+    for row in rows:
+        sums[row[key]] += row[value]
+    return sums
 
 
 def share(part: float, whole: float) -> float:

@@ -6,7 +6,7 @@ from collections import Counter
 
 import plotly.graph_objects as go
 
-from orchestration.report.chart import QUESTIONABLE, Chart, band_traces, empty, finish, grid
+from orchestration.report.chart import QUESTIONABLE, Chart, band_traces, empty, finish, heat_map
 from orchestration.report.queries import hour_text
 
 SENSOR_MART = ["marts.fct_sensor_hourly"]
@@ -29,30 +29,20 @@ def power_quality_flags(rows: list[dict]) -> Chart:
     sensors = sorted({row["sensor_id"] for row in rows}, key=lambda sensor: (-out_of_band[sensor], sensor))
     shown = set(sensors[:MOST_SENSORS])
     cells = [{**row, "hour": hour_text(row["hour_start"])} for row in rows if row["sensor_id"] in shown]
-    hours, sensor_ids, z = grid(cells, "hour", "sensor_id", lambda row: row["pq_level"])
-    _, _, detail = grid(
+    fig, sensors_shown = heat_map(
         cells,
         "hour",
         "sensor_id",
+        lambda row: row["pq_level"],
         lambda row: [row["pq_flag"], row["out_of_band_measurements"] or "-", row["incomplete_measurements"] or "-"],
+        zmin=0,
+        zmax=2,
+        colorscale=FLAG_COLOURS,
+        colorbar={"tickvals": [0.33, 1, 1.67], "ticktext": ["ok", "incomplete", "out of band"]},
+        hovertemplate="%{y}, %{x} UTC<br>%{customdata[0]}<br>out of band: %{customdata[1]}"
+        "<br>incomplete: %{customdata[2]}<extra></extra>",
+        ygap=1,
     )
-    fig = go.Figure(
-        go.Heatmap(
-            x=hours,
-            y=sensor_ids,
-            z=z,
-            customdata=detail,
-            zmin=0,
-            zmax=2,
-            colorscale=FLAG_COLOURS,
-            colorbar={"tickvals": [0.33, 1, 1.67], "ticktext": ["ok", "incomplete", "out of band"]},
-            hovertemplate="%{y}, %{x} UTC<br>%{customdata[0]}<br>out of band: %{customdata[1]}"
-            "<br>incomplete: %{customdata[2]}<extra></extra>",
-            hoverongaps=False,
-            ygap=1,
-        )
-    )
-    fig.update_yaxes(autorange="reversed")
     flags = Counter(row["pq_flag"] for row in rows)
     reading = (
         f"Of {len(rows)} sensor-hours, {flags['out_of_band']} had a voltage or frequency reading outside its "
@@ -60,7 +50,7 @@ def power_quality_flags(rows: list[dict]) -> Chart:
     )
     if len(sensors) > MOST_SENSORS:
         reading += f" Shown: the {MOST_SENSORS} of {len(sensors)} sensors with the most out-of-band hours."
-    figure = finish(fig, height=max(240, 80 + 22 * len(sensor_ids)), x_title="hour (UTC)")
+    figure = finish(fig, height=max(240, 80 + 22 * sensors_shown), x_title="hour (UTC)")
     return Chart(key, title, model, reading, figure, SENSOR_MART)
 
 

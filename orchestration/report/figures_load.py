@@ -16,6 +16,7 @@ from orchestration.report.chart import (
     finish,
     kwh,
     share,
+    sum_by,
 )
 from orchestration.report.queries import day_text, hour_text
 
@@ -62,9 +63,7 @@ def customer_energy(rows: list[dict], top: int = 10) -> Chart:
     reads = ["marts.fct_customer_consumption_daily"]
     if not rows:
         return empty(key, title, model, reads, "customer energy")
-    totals: dict[str, float] = defaultdict(float)
-    for row in rows:
-        totals[row["customer_id"]] += row["consumption_kwh"]
+    totals = sum_by(rows, "customer_id", "consumption_kwh")
     ranked = sorted(totals, key=lambda customer: (-totals[customer], customer))[:top]
     fig = go.Figure()
     for customer in ranked:

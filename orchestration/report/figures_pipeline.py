@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 
 import plotly.graph_objects as go
 
-from orchestration.report.chart import Chart, empty, finish, middle, plural, share
-from orchestration.report.queries import day_text, hour_text, run_text
+from orchestration.report.chart import Chart, empty, finish, middle, plural, share, stacked_daily_bars, sum_by
+from orchestration.report.queries import hour_text, run_text
 
 MOST_FAILED_CHECKS = 50
 STEP_ORDER = {"load": 0, "dbt build": 1, "checkpoint": 2}  # the flow's order; other steps after them
@@ -77,21 +77,10 @@ def rejected_readings(rows: list[dict]) -> Chart:
     reads = ["audit.rejected_readings"]
     if not rows:
         return empty(key, title, model, reads, "rejected readings")
-    fig = go.Figure()
-    for reason, table in sorted({(row["reason_code"], row["source_table"]) for row in rows}):
-        days = [row for row in rows if (row["reason_code"], row["source_table"]) == (reason, table)]
-        name = f"{reason} ({table})"
-        fig.add_bar(
-            x=[day_text(row["day"]) for row in days],
-            y=[row["rejected_rows"] for row in days],
-            name=name,
-            hovertemplate=f"{name}, %{{x}}: %{{y}} rows<extra></extra>",
-        )
-    fig.update_layout(barmode="stack")
-    fig.update_xaxes(type="category")
-    by_reason = Counter()
-    for row in rows:
-        by_reason[row["reason_code"]] += row["rejected_rows"]
+    fig = stacked_daily_bars(
+        rows, lambda row: f"{row['reason_code']} ({row['source_table']})", "rejected_rows", ": %{y} rows"
+    )
+    by_reason = sum_by(rows, "reason_code", "rejected_rows")
     (reason, count), total = by_reason.most_common(1)[0], sum(by_reason.values())
     reading = f"{total:,} readings were rejected; the most frequent reason is {reason} ({count:,})."
     return Chart(key, title, model, reading, finish(fig, y_title="rejected readings", x_title="day (UTC)"), reads)
@@ -115,11 +104,8 @@ def step_durations(rows: list[dict]) -> Chart:
         )
     fig.update_layout(barmode="stack")
     fig.update_xaxes(type="category")
-    per_run: dict[str, float] = defaultdict(float)
-    per_step: dict[str, float] = defaultdict(float)
-    for row in rows:
-        per_run[row["run_id"]] += row["seconds"]
-        per_step[row["step"]] += row["seconds"]
+    per_run = sum_by(rows, "run_id", "seconds")
+    per_step = sum_by(rows, "step", "seconds")
     slowest = max(per_step, key=per_step.get)
     reading = (
         f"{plural(len(per_run), 'run')}: {middle(list(per_run.values())):.1f} s in the median, at most "
