@@ -45,3 +45,25 @@ def test_the_docs_name_no_path_of_a_particular_machine():
     for page in [REPO / "README.md", *(REPO / "docs").glob("*.md")]:
         text = page.read_text()
         assert "/work/" not in text and "../shared" not in text, page.name
+
+
+def test_no_dbt_model_is_over_150_lines():
+    models = list((REPO / "dbt_smartgrid" / "models").rglob("*.sql"))
+    assert len(models) > 20
+    sizes = {str(p.relative_to(REPO)): len(p.read_text().splitlines()) for p in models}
+    assert {path: n for path, n in sizes.items() if n > 150} == {}
+
+
+def test_every_test_the_docs_name_exists():
+    """`tests/x.py::name` (or `::name` after it on the same line) in the README and docs/ is a test there."""
+    missing = []
+    for page in [REPO / "README.md", *(REPO / "docs").glob("*.md")]:
+        for line in page.read_text().splitlines():
+            module = None
+            for match in re.finditer(r"`(tests/[\w/]+\.py)?(?:::(\w+))?`", line):
+                module = match.group(1) or module
+                if module and not (REPO / module).exists():
+                    missing.append(module)
+                elif module and match.group(2) and f"def {match.group(2)}(" not in (REPO / module).read_text():
+                    missing.append(f"{module}::{match.group(2)}")
+    assert missing == []
