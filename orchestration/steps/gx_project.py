@@ -64,7 +64,9 @@ def window_queries(settings: Settings) -> dict[str, str]:
             )
         else:
             queries[mart] = f"select * from marts.{mart} where hour_start >= {_WINDOW[0]} and hour_start < {_WINDOW[1]}"
-    return queries
+    # `offset 0` plans the window on its own, by its time index. Without it, GX's uniqueness check (a window
+    # function under LIMIT 20) was planned as a walk of the whole event_id index: 32 s after 14 days of raw.
+    return {relation: f"{query} offset 0" for relation, query in queries.items()}
 
 
 def suites(settings: Settings) -> dict:

@@ -1,0 +1,34 @@
+"""The committed Great Expectations project (gx/) is what orchestration/steps/gx_project.py generates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from orchestration.steps.gx_project import window_queries
+
+GX = Path(__file__).resolve().parents[1] / "gx"
+
+
+def test_the_committed_window_queries_are_the_generated_ones(settings):
+    """A changed query in gx_project.py reaches the checkpoint only after `python -m orchestration.steps.gx_project`
+    rewrote gx/ and the result was committed; this catches a commit that forgot the second step."""
+    config = yaml.safe_load((GX / "great_expectations.yml").read_text())
+    assets = {
+        name.removesuffix("_window"): " ".join(asset["query"].split())
+        for source in config["fluent_datasources"].values()
+        for name, asset in source["assets"].items()
+    }
+    expected = {relation: " ".join(query.split()) for relation, query in window_queries(settings).items()}
+    assert assets == expected
+    assert all(query.endswith(" offset 0") for query in assets.values())  # planned on its own (gx_project.py)
+
+
+def test_the_checkpoint_validates_every_window_query():
+    checkpoint = json.loads((GX / "checkpoints" / "run_window.json").read_text())
+    validated = {definition["name"].removesuffix("_window") for definition in checkpoint["validation_definitions"]}
+    suites = {path.stem.removesuffix("_window") for path in (GX / "expectations").glob("*.json")}
+    assert validated == suites
+    assert {"raw_sensor_data", "raw_meter_readings", "fct_meter_consumption_hourly"} <= validated
