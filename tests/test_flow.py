@@ -149,8 +149,10 @@ def test_the_run_summary_artifact_is_published(settings, simulated, prefect_api)
     from prefect.artifacts import Artifact
 
     from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
+    from orchestration.report.build import default_path
 
     warehouse, _ = simulated
+    default_path(settings, warehouse).unlink(missing_ok=True)  # no report yet: this run writes it
     result = smartgrid_etl_flow(start_time=START, end_time=START + timedelta(hours=1), enable_validation=False)
     artifact = Artifact.get("smartgrid-etl-summary")
     assert artifact is not None
@@ -159,11 +161,14 @@ def test_the_run_summary_artifact_is_published(settings, simulated, prefect_api)
     assert "## Data quality" in artifact.data and f"score **{result.data_quality.score}**" in artifact.data
     # the grid report: its key figures and a link to the file; the run's step seconds in audit.run_steps
     grid = result.grid_report
-    assert os.path.exists(grid["path"]) and grid["pipeline_has_run"]
+    assert os.path.exists(grid["path"]) and grid["pipeline_has_run"] and grid["rebuilt"]
     assert "fleet energy" in Artifact.get("smartgrid-grid-report").data
     assert Artifact.get("smartgrid-grid-report-file").data.endswith(f"(file://{grid['path']})")
     steps = query(warehouse, "select step from audit.run_steps where run_id = %s", (result.data_quality.run_id,))
     assert sorted(steps) == [("dbt build",), ("load",)]  # no checkpoint: enable_validation=False
+    # the next hour's run leaves the report: it already shows the last complete UTC days
+    later = smartgrid_etl_flow(start_time=START + timedelta(hours=1), end_time=START + timedelta(hours=2))
+    assert later.grid_report == {"path": grid["path"], "rebuilt": False}
 
 
 def test_warnings_are_recorded_and_shown_but_do_not_fail_the_run(settings, simulated, prefect_api):

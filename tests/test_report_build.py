@@ -4,13 +4,15 @@ one mid-way), a window without rows, the default window, the command line, and a
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from orchestration.local import docs_site
 from orchestration.report import build_report, report_window
+from orchestration.report.artifacts import shows_the_current_window
 from orchestration.report.browser import open_report
 from orchestration.window import WindowError
 from tests.helpers import query
@@ -90,3 +92,13 @@ def test_an_empty_warehouse_gives_a_page_that_says_there_is_no_data_yet(settings
     seen = open_report(result.path)
     assert seen["value"]["notice"].startswith("No data yet: this warehouse has no marts.")
     assert seen["value"]["plots"] == [] and seen["errors"] == []
+
+
+def test_a_report_written_since_the_last_utc_midnight_shows_the_current_window(tmp_path):
+    report, now = tmp_path / "grid-report.html", datetime(2026, 11, 29, 15, 0)
+    assert not shows_the_current_window(report, now)  # no file yet
+    report.write_text("<html></html>")
+    for written, current in [((2026, 11, 29, 0, 5), True), ((2026, 11, 28, 23, 59), False)]:
+        stamp = datetime(*written, tzinfo=UTC).timestamp()
+        os.utime(report, (stamp, stamp))
+        assert shows_the_current_window(report, now) is current, written

@@ -180,5 +180,6 @@ def smartgrid_etl_flow(
         failed = "; ".join(report.checkpoint.failed_expectations)
         message = f"Great Expectations checkpoint {CHECKPOINT} failed: {failed}"
         raise CheckpointFailed(message, report.failed(message))
-    report.grid_report = grid_report_task(settings, warehouse)  # after a good run (orchestration/report)
+    # after a good run, when its window of complete days has moved; the daily run always (orchestration/report)
+    report.grid_report = grid_report_task(settings, warehouse, always=enable_cleanup)
     return report

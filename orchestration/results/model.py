@@ -166,7 +166,7 @@ class RunReport(Report):
     checkpoint: CheckpointReport | None = None
     data_quality: DataQualityReport | None = None
     cleanup: RetentionReport | None = None
-    grid_report: dict | None = None  # the grid report this run rebuilt: its path and key figures (orchestration/report)
+    grid_report: dict | None = None  # the grid report: its path, `rebuilt`, and when rebuilt its key figures
     error: str | None = None
 
     def as_dict(self) -> dict:
