@@ -33,8 +33,8 @@ from orchestration.results.model import (
 from orchestration.results.render import as_markdown
 from orchestration.secrets import with_secret_blocks
 from orchestration.settings import DbTarget, Settings, load_settings
-from orchestration.steps import dbt_project, mart_backup
-from orchestration.steps.checkpoint import prepare_checkpoint_in_background, run_checkpoint
+from orchestration.steps import background_imports, dbt_project, mart_backup
+from orchestration.steps.checkpoint import run_checkpoint
 from orchestration.steps.dbt_runner import DbtFailure, run_dbt
 from orchestration.steps.dq_results import record_run
 from orchestration.steps.freshness import check_source_freshness
@@ -150,8 +150,9 @@ def smartgrid_etl_flow(
 ) -> RunReport:
     """Process the UTC window [start_time, end_time); by default the hour before the scheduled start."""
     logger = get_run_logger()
+    background_imports.start("dbt.cli.main")  # ~2 s, while the load runs
     if enable_validation:
-        prepare_checkpoint_in_background()  # imports Great Expectations (~8 s) while the load and dbt run
+        background_imports.start("great_expectations", "great_expectations.expectations")  # ~8 s: load and dbt
     start, end = resolve_window(start_time, end_time, reference=_scheduled_start())
     settings = with_secret_blocks(load_settings())
     warehouse, source = resolve_targets(settings)

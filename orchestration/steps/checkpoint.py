@@ -6,13 +6,12 @@ run) or `warning` (recorded in audit.dq_run_results and shown; the run goes on).
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import time
 from datetime import datetime
 
 from orchestration.results.model import CheckpointReport, CheckpointStatistics, ExpectationCheck
 from orchestration.settings import DbTarget, Settings
+from orchestration.steps import background_imports
 from orchestration.steps.gx_project import CHECKPOINT, gx_context, set_validation_window
 
 
@@ -57,35 +56,10 @@ def _exception_message(info) -> str | None:
     return None
 
 
-_gx_import: threading.Thread | None = None
-
-
-def prepare_checkpoint_in_background() -> threading.Thread:
-    """Import Great Expectations in a daemon thread, so a run's checkpoint does not wait ~8 s for it."""
-    global _gx_import
-
-    def warm_up() -> None:
-        with contextlib.suppress(Exception):  # the checkpoint imports it again and reports any error
-            import great_expectations  # noqa: F401
-            import great_expectations.expectations  # noqa: F401
-
-    thread = threading.Thread(target=warm_up, name="gx-import", daemon=True)
-    thread.start()
-    _gx_import = thread
-    return thread
-
-
-def _wait_for_gx_import() -> None:
-    """Let the background import finish first: a second thread importing GX meanwhile can get a module of it
-    half-initialised (ImportError "partially initialized module"), seen when dbt had little to do."""
-    if _gx_import is not None:
-        _gx_import.join()
-
-
 def run_checkpoint(settings: Settings, warehouse: DbTarget, start: datetime, end: datetime) -> CheckpointReport:
     """Validate the raw and marts rows of [start, end) with the committed checkpoint."""
     started = time.monotonic()
-    _wait_for_gx_import()
+    background_imports.wait("great_expectations")  # started by the flow (steps/background_imports.py)
     rows = set_validation_window(settings, warehouse, start, end)
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from orchestration.results.model import DbtReport, DbtTest
 from orchestration.settings import DbTarget, Settings, library_environment
+from orchestration.steps import background_imports
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 
@@ -59,6 +60,7 @@ def _invoke(settings: Settings, args: tuple[str, ...], prefect: bool) -> DbtRepo
     command = " ".join(args)
     cli_args = [*args, "--project-dir", str(settings.dbt_project_dir), "--profiles-dir", str(settings.dbt_profiles_dir)]
     started = time.monotonic()
+    background_imports.wait("dbt.cli.main")  # started by the flow (steps/background_imports.py)
     if prefect:
         from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
 
