@@ -48,7 +48,6 @@ def restart_warehouse_server(settings) -> None:
     pg_ctl(["-w", "restart", "-m", "fast"], pgdata=settings.pgdata, user=_pgserver_system_user())
 
 
-
 # --- the warehouse restarts ------------------------------------------------------------------------------
 
 

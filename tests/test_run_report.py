@@ -73,32 +73,68 @@ def shape(value):
 
 
 def full_report() -> RunReport:
-    check = ExpectationCheck(name="fct_x_window: between(kwh)", checked_object="fct_x", severity="critical",
-                             success=False, observed_value=12.5, threshold="max_value=5000", detail="observed 6000")
-    dq_check = DqCheck(check_source="great_expectations", check_name=check.name, checked_object="fct_x",
-                       severity="critical", success=False, observed_value=12.5, threshold="max_value=5000", detail="")
+    check = ExpectationCheck(
+        name="fct_x_window: between(kwh)",
+        checked_object="fct_x",
+        severity="critical",
+        success=False,
+        observed_value=12.5,
+        threshold="max_value=5000",
+        detail="observed 6000",
+    )
+    dq_check = DqCheck(
+        check_source="great_expectations",
+        check_name=check.name,
+        checked_object="fct_x",
+        severity="critical",
+        success=False,
+        observed_value=12.5,
+        threshold="max_value=5000",
+        detail="",
+    )
     report = RunReport(window=RunWindow.of(datetime(2026, 5, 4, 1), datetime(2026, 5, 4, 3)), warnings=["late"])
     report.load = LoadResult(
-        load_id="l-1", loaded_at=datetime(2026, 5, 4, 3, 1, tzinfo=UTC), window_start=datetime(2026, 5, 4, 1),
-        window_end=datetime(2026, 5, 4, 3), seconds=1.23456,
-        tables={"meter_readings": TableLoad(table="meter_readings", hours_copied=2, rows_copied=9, rows_loaded=8,
-                                            window_rows=8, changed_hours=["2026-05-04T01:00:00"])},
+        load_id="l-1",
+        loaded_at=datetime(2026, 5, 4, 3, 1, tzinfo=UTC),
+        window_start=datetime(2026, 5, 4, 1),
+        window_end=datetime(2026, 5, 4, 3),
+        seconds=1.23456,
+        tables={
+            "meter_readings": TableLoad(
+                table="meter_readings",
+                hours_copied=2,
+                rows_copied=9,
+                rows_loaded=8,
+                window_rows=8,
+                changed_hours=["2026-05-04T01:00:00"],
+            )
+        },
     )
     report.dbt = DbtReport(
-        command="build --selector hourly", success=True, seconds=18.456, status_counts={"pass": 92},
+        command="build --selector hourly",
+        success=True,
+        seconds=18.456,
+        status_counts={"pass": 92},
         tests=[DbtTest(name="not_null_x", checked_object="fct_x", severity="critical", status="pass", failures=0)],
-        rebuilt={"fct_sensor_hourly": MartRebuild(rows=480, hours=24),
-                 "fct_customer_consumption_daily": MartRebuild(rows=32, days=2)},
+        rebuilt={
+            "fct_sensor_hourly": MartRebuild(rows=480, hours=24),
+            "fct_customer_consumption_daily": MartRebuild(rows=32, days=2),
+        },
         rejected_in_this_load={"duplicate": 3},
     )
     report.checkpoint = CheckpointReport(
-        success=False, seconds=2.0,
-        statistics=CheckpointStatistics(evaluated_expectations=1, unsuccessful_expectations=1, failed_critical=1,
-                                        success_percent=0.0),
-        failed_expectations=[f"{check.name}, {check.detail}"], rows_validated={"raw_sensor_data": 10}, checks=[check],
+        success=False,
+        seconds=2.0,
+        statistics=CheckpointStatistics(
+            evaluated_expectations=1, unsuccessful_expectations=1, failed_critical=1, success_percent=0.0
+        ),
+        failed_expectations=[f"{check.name}, {check.detail}"],
+        rows_validated={"raw_sensor_data": 10},
+        checks=[check],
     )
-    report.data_quality = DataQualityReport(run_id="r-1", score=0.0, checks=1, failed_critical=[dq_check],
-                                            table="audit.dq_run_results")
+    report.data_quality = DataQualityReport(
+        run_id="r-1", score=0.0, checks=1, failed_critical=[dq_check], table="audit.dq_run_results"
+    )
     report.cleanup = RetentionReport(horizon="2026-02-03T00:00:00", rows_deleted={"sensor_data": 5})
     return report  # fmt: skip
 

@@ -56,7 +56,6 @@ class DbTarget:
         return f"{self.user}@{self.host}:{self.port}/{self.dbname}"
 
 
-
 def resolve_targets(settings: Settings, *, start: bool = True) -> tuple[DbTarget, DbTarget]:
     """(warehouse, source). Starts the embedded server when it is configured and `start` is true."""
     from orchestration.local.postgres import EMBEDDED_PORT, embedded_socket_dir, start_embedded

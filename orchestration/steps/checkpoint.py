@@ -91,5 +91,3 @@ def run_checkpoint(settings: Settings, warehouse: DbTarget, start: datetime, end
         checks=checks,
         data_docs=str(docs) if docs.exists() else None,
     )
-
-

@@ -56,8 +56,10 @@ def marts_in(manifest: dict) -> dict[str, str]:
     found = {}
     for node in manifest["nodes"].values():
         config = node.get("config") or {}
-        if node["resource_type"] == "model" and config.get("schema") == "marts" and config.get("materialized") == (
-            "incremental"
+        if (
+            node["resource_type"] == "model"
+            and config.get("schema") == "marts"
+            and config.get("materialized") == ("incremental")
         ):
             found[node.get("alias") or node["name"]] = "hour_start" if "hour_start" in node["columns"] else "day"
     return dict(sorted(found.items()))

@@ -31,6 +31,7 @@ _RAW_WINDOW = (
     f"where \"timestamp\" >= ({_WINDOW[0]} at time zone 'UTC') and \"timestamp\" < ({_WINDOW[1]} at time zone 'UTC')"
 )
 
+
 def window_queries(settings: Settings) -> dict[str, str]:
     """One query per checked relation: the window's raw rows (with the few derived columns the row-level
     expectations need) and the window's rows of every mart the dbt manifest lists (steps/dbt_project.py)."""
