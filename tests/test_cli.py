@@ -86,3 +86,14 @@ def test_version_and_verbose_after_the_subcommand():
     # -v is accepted after the subcommand too, and shows the traceback of a failure
     done = smartgrid("run", "--start", "2026-11-25T10:00", "-v", env={**__import__("os").environ, "POSTGRES_PORT": "0"})
     assert done.returncode == 2 and "POSTGRES_PORT must be at least 1" in done.stderr
+
+
+def test_the_prefect_profile_is_written_in_a_fresh_clone_whose_server_is_already_up(tmp_path):
+    """A fresh clone found another clone's server healthy on the same port and failed: its PREFECT_HOME did
+    not exist yet (FileNotFoundError .smartgrid/prefect/profiles.toml)."""
+    from orchestration.local.prefect_server import write_profile
+    from orchestration.settings import load_settings
+
+    settings = load_settings({"SMARTGRID_HOME": str(tmp_path / "fresh")})
+    profile = write_profile(settings, "http://127.0.0.1:4200/api")
+    assert profile.read_text().endswith('PREFECT_API_URL = "http://127.0.0.1:4200/api"\n')

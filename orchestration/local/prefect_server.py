@@ -100,6 +100,7 @@ def write_profile(settings: Settings, url: str) -> Path:
     PREFECT_HOME=.smartgrid/prefect the plain `prefect` CLI reaches the local server. Written by hand: it is
     three lines of the TOML Prefect documents, and `prefect profile create/use` + `config set` take 10 s."""
     path = settings.prefect_home / "profiles.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)  # also when the server at `url` was started by another clone
     path.write_text(f'active = "{PROFILE}"\n\n[profiles.{PROFILE}]\nPREFECT_API_URL = "{url}"\n')
     return path
 
