@@ -11,7 +11,6 @@ from datetime import datetime
 
 from orchestration.results.model import CheckpointReport, CheckpointStatistics, ExpectationCheck
 from orchestration.settings import DbTarget, Settings
-from orchestration.steps import background_imports
 from orchestration.steps.gx_project import CHECKPOINT, gx_context, set_validation_window
 
 
@@ -59,11 +58,10 @@ def _exception_message(info) -> str | None:
 def run_checkpoint(settings: Settings, warehouse: DbTarget, start: datetime, end: datetime) -> CheckpointReport:
     """Validate the raw and marts rows of [start, end) with the committed checkpoint."""
     started = time.monotonic()
-    background_imports.wait("great_expectations")  # started by the flow (steps/background_imports.py)
     rows = set_validation_window(settings, warehouse, start, end)
+    context = gx_context(settings, warehouse)  # waits for the flow's background import of GX
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    context = gx_context(settings, warehouse)
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     result = context.checkpoints.get(CHECKPOINT).run()
     totals = {"evaluated_expectations": 0, "successful_expectations": 0, "unsuccessful_expectations": 0}

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from orchestration.db.connection import connected
 from orchestration.settings import DbTarget, Settings
-from orchestration.steps import dbt_project
+from orchestration.steps import background_imports, dbt_project
 from orchestration.steps.dbt_project import project_vars
 
 DATA_SOURCE = "smartgrid_warehouse"
@@ -136,7 +136,11 @@ def suites(settings: Settings) -> dict:
 
 
 def gx_context(settings: Settings, warehouse: DbTarget):
-    """The file context in gx/, with the warehouse URL (password included) as a runtime config variable."""
+    """The file context in gx/, with the warehouse URL (password included) as a runtime config variable.
+
+    A run's checkpoint and `make gx-docs` reach GX through here first, so this is where a background import
+    of it (steps/background_imports.py) is waited for."""
+    background_imports.wait("great_expectations")
     import great_expectations as gx
 
     runtime = {CONNECTION_ENV: warehouse.sqlalchemy_url()}
@@ -149,9 +153,9 @@ def build_gx_project(settings: Settings, warehouse: DbTarget) -> None:
     GX tests the connection and the queries while adding them, so the marts must exist in `warehouse`.
     """
     set_validation_window(settings, warehouse, datetime(2000, 1, 1), datetime(2000, 1, 1, 1))
+    context = gx_context(settings, warehouse)
     import great_expectations as gx
 
-    context = gx_context(settings, warehouse)
     source = context.data_sources.add_or_update_postgres(
         name=DATA_SOURCE, connection_string="${" + CONNECTION_ENV + "}"
     )
