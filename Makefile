@@ -13,7 +13,7 @@ export PGTZ := UTC
 DOCS_PORT ?= 8080
 DBT := $(BIN)/python -m orchestration.local.dbt_cli
 
-.PHONY: gx-docs install demo test test-long bench lint dbt unit-test tests-for compare-save compare docs docs-serve docs-check serve stop clean
+.PHONY: gx-docs install demo test test-long bench lint dbt unit-test tests-for compare-save compare compare-incremental docs docs-serve docs-check serve stop clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=/path/to/python3.11)")'
@@ -62,6 +62,13 @@ compare-save: $(INSTALLED)  ## keep a copy of MODEL's rows (in schema compare) b
 
 compare: $(INSTALLED)  ## after rebuilding MODEL: the rows and values that differ from the saved copy
 	@test -n "$(MODEL)" || { echo 'usage: make compare MODEL=<model name>'; exit 2; }
+	$(DBT) run-operation compare_with_saved --args "{model_name: $(MODEL)}"
+
+compare-incremental: $(INSTALLED)  ## build MODEL in full, then run its incremental path over the latest load: what differs
+	@test -n "$(MODEL)" || { echo 'usage: make compare-incremental MODEL=<model name>'; exit 2; }
+	$(DBT) build --select $(MODEL) --full-refresh
+	$(DBT) run-operation save_for_compare --args "{model_name: $(MODEL)}"
+	$(DBT) run --select $(MODEL) --vars "{incremental_since: latest_load}"
 	$(DBT) run-operation compare_with_saved --args "{model_name: $(MODEL)}"
 
 # --- docs and lineage ------------------------------------------------------------------------------------

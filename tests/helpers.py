@@ -107,6 +107,7 @@ MART_KEYS = {
     "fct_meter_consumption_hourly": ("meter_id", "hour_start"),
     "fct_meter_consumption_hourly_vee": ("meter_id", "hour_start"),
     "fct_customer_consumption_daily": ("customer_id", "day"),
+    "fct_customer_consumption_daily_local": ("customer_id", "local_day"),
 }
 
 
@@ -129,6 +130,9 @@ def raw_rows(warehouse, table):
         cur.execute(f"select * from raw.{table}")
         names = [d.name for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+LOCAL_ZONE = "Europe/Berlin"  # dbt_project.yml's local_time_zone
 
 
 def assert_marts_match_the_contract(warehouse):
@@ -155,12 +159,14 @@ def assert_marts_match_the_contract(warehouse):
         assert reference.close(act["consumption_kwh"], exp["consumption_kwh"]), key
         assert reference.close(act["estimated_kwh"], exp["estimated_kwh"]), key
 
-    expected_daily = reference.customer_daily(expected_meter)
-    actual_daily = mart_rows(warehouse, "fct_customer_consumption_daily")
-    assert set(actual_daily) == set(expected_daily)
-    for key, exp in expected_daily.items():
-        assert actual_daily[key]["meter_count"] == exp["meter_count"], key
-        assert reference.close(actual_daily[key]["consumption_kwh"], exp["consumption_kwh"]), key
+    for mart, zone in (("fct_customer_consumption_daily", None), ("fct_customer_consumption_daily_local", LOCAL_ZONE)):
+        expected_daily = reference.customer_daily(expected_meter, zone)
+        actual_daily = mart_rows(warehouse, mart)
+        assert set(actual_daily) == set(expected_daily), mart
+        for key, exp in expected_daily.items():
+            assert actual_daily[key]["meter_count"] == exp["meter_count"], (mart, key)
+            assert reference.close(actual_daily[key]["consumption_kwh"], exp["consumption_kwh"]), (mart, key)
+            assert reference.close(actual_daily[key]["estimated_kwh"], exp["estimated_kwh"]), (mart, key)
     return len(actual_sensor), len(actual_meter), len(actual_daily)
 
 

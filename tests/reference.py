@@ -83,8 +83,7 @@ def meter_hourly(raw: list[dict]) -> dict:
     out = {}
     for meter, rows in by_meter.items():
         rows.sort(key=lambda r: r["timestamp"])
-        customer = rows[-1]["customer_id"]
-        hours: dict = defaultdict(lambda: {"kwh": Fraction(0), "est": Fraction(0), "codes": {0}})
+        hours: dict = defaultdict(lambda: {"kwh": Fraction(0), "est": Fraction(0), "codes": {0}, "customer": None})
         for a, b in zip(rows, rows[1:], strict=False):
             t0, t1, delta = a["timestamp"], b["timestamp"], b["kwh"] - a["kwh"]
             span = (t1 - t0).total_seconds()
@@ -98,13 +97,14 @@ def meter_hourly(raw: list[dict]) -> dict:
                 if interpolated:
                     cell["est"] += share
                 cell["codes"].add(10 if (long_gap or negative) else 9 if interpolated else 0)
+                cell["customer"] = b["customer_id"]  # intervals go in time order: the last one overlapping wins
                 h += HOUR
         counts = defaultdict(int)
         for r in rows:
             counts[(meter, _hour(r["timestamp"]))] += 1
         for key, cell in hours.items():
             out[key] = {
-                "customer_id": customer,
+                "customer_id": cell["customer"],
                 "consumption_kwh": cell["kwh"],
                 "estimated_kwh": cell["est"],
                 "reading_count": counts[key],
@@ -113,10 +113,13 @@ def meter_hourly(raw: list[dict]) -> dict:
     return out
 
 
-def customer_daily(meter_hours: dict) -> dict:
+def customer_daily(meter_hours: dict, zone: str | None = None) -> dict:
+    """Sums per (customer, day): the UTC day, or the local day in `zone` (an IANA name) when given."""
+    from zoneinfo import ZoneInfo
+
     out: dict = {}
     for (meter, hour), row in meter_hours.items():
-        key = (row["customer_id"], hour.date())
+        key = (row["customer_id"], hour.astimezone(ZoneInfo(zone)).date() if zone else hour.date())
         cell = out.setdefault(key, {"consumption_kwh": Fraction(0), "estimated_kwh": Fraction(0), "meters": set()})
         cell["consumption_kwh"] += row["consumption_kwh"]
         cell["estimated_kwh"] += row["estimated_kwh"]

@@ -128,9 +128,13 @@ def test_lineage_runs_from_both_sources_to_the_three_marts_without_orphans(manif
 
     exposures = {e.name: {manifest.nodes[n].name for n in e.depends_on.nodes} for e in manifest.exposures.values()}
     assert exposures == {
-        "run_window_checkpoint": set(MARTS),
-        "hourly_etl_deployment": {*MARTS, "rejected_readings"},
-        "daily_customer_report": {"fct_customer_consumption_daily"},
+        "run_window_checkpoint": {*MARTS, "fct_customer_consumption_daily_local"},
+        "hourly_etl_deployment": {*MARTS, "fct_customer_consumption_daily_local", "rejected_readings"},
+        "daily_customer_report": {
+            "fct_customer_consumption_daily",
+            "fct_customer_consumption_daily_local",
+            "dim_meter_customer_periods",
+        },
         "meter_vee_review": {"meter_vee_exceptions", "fct_meter_consumption_hourly_vee", "rpt_meter_daily_local"},
         "grid_report": REPORT_VIEWS,
     }
@@ -145,10 +149,16 @@ def test_hourly_selector_builds_everything_but_the_report_and_daily_only_the_dai
     everything = selected("--select", "fqn:*", *tests_and_models)
     unit_tests = selected("--resource-type", "unit_test")
     whole_history = selected("--selector", "daily_checks", *tests_and_models)
+    daily_only = selected("--select", "tag:daily_run", *tests_and_models)
+    assert daily_only == {"assert_meter_days_match_a_fresh_computation"}
     assert REPORT_VIEWS.issubset(everything) and len(everything) > len(REPORT_VIEWS)
     # every model and data test, except the unit tests (make test), the checks that read all of history
-    # (daily_checks) and the grid report's views (smartgrid report)
-    assert selected("--selector", "hourly", *tests_and_models) == everything - unit_tests - whole_history - REPORT_VIEWS
+    # (daily_checks), the daily run's own models and tests and the grid report's views (smartgrid report)
+    hourly = selected("--selector", "hourly", *tests_and_models)
+    assert hourly == everything - unit_tests - whole_history - daily_only - REPORT_VIEWS
+    # the daily run: the hourly build, the daily models and tests, and the invariants (also in the hourly build)
+    assert selected("--selector", "daily_run", *tests_and_models) == hourly | daily_only
+    assert {"assert_interval_parts_add_up", "assert_meter_hours_sum_their_parts"} <= hourly
     assert selected(*tests_and_models) == everything - REPORT_VIEWS  # the default: all but the report
     assert selected("--selector", "report", *tests_and_models) == REPORT_VIEWS
     assert {"assert_meter_energy_is_conserved", "assert_vee_energy_matches_register"} <= whole_history
@@ -190,6 +200,7 @@ def test_the_marts_the_pipeline_backs_up_and_restores_come_from_the_manifest(set
 
     assert dbt_project.marts(settings) == {
         "fct_customer_consumption_daily": "day",
+        "fct_customer_consumption_daily_local": "local_day",
         "fct_meter_consumption_hourly": "hour_start",
         "fct_meter_consumption_hourly_vee": "hour_start",
         "fct_sensor_hourly": "hour_start",

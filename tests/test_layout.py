@@ -47,11 +47,11 @@ def test_the_docs_name_no_path_of_a_particular_machine():
         assert "/work/" not in text and "../shared" not in text, page.name
 
 
-def test_no_dbt_model_is_over_150_lines():
+def test_no_dbt_model_is_over_230_lines():
     models = list((REPO / "dbt_smartgrid" / "models").rglob("*.sql"))
     assert len(models) > 20
     sizes = {str(p.relative_to(REPO)): len(p.read_text().splitlines()) for p in models}
-    assert {path: n for path, n in sizes.items() if n > 150} == {}
+    assert {path: n for path, n in sizes.items() if n > 230} == {}
 
 
 def test_every_test_the_docs_name_exists():

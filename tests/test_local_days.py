@@ -73,6 +73,28 @@ def test_local_days_around_dst_have_92_and_100_quarter_hours(settings, fresh_dat
     assert query(
         warehouse, "select count(*) from audit.meter_vee_exceptions where reason_code = 'gap' and day = '2026-03-29'"
     ) == [(0,)]
+    # VEE judges local days too: the spring day expects its 92 quarter-hours, the autumn day 100, and finds them
+    assert query(
+        warehouse,
+        "select meter_id, day, expected_intervals, found_intervals from intermediate.int_meter_reading_day_checks "
+        "where (meter_id, day) in (('SPRING', '2026-03-29'), ('AUTUMN', '2026-10-25')) order by 1",
+    ) == [("AUTUMN", datetime(2026, 10, 25).date(), 100, 100), ("SPRING", datetime(2026, 3, 29).date(), 92, 92)]
+    # customers are billed on local days: C-SPRING's 2026-03-29 has 23 hours and 23 kWh, C-AUTUMN's 10-25 has 25;
+    # by UTC day both have 24 (contract §4, fct_customer_consumption_daily_local)
+    assert query(
+        warehouse,
+        "select customer_id, local_day, hours_in_day, consumption_kwh, meter_count "
+        "from marts.fct_customer_consumption_daily_local "
+        "where (customer_id, local_day) in (('C-SPRING', '2026-03-29'), ('C-AUTUMN', '2026-10-25')) order by 1",
+    ) == [
+        ("C-AUTUMN", datetime(2026, 10, 25).date(), 25, d("25"), 1),
+        ("C-SPRING", datetime(2026, 3, 29).date(), 23, d("23"), 1),
+    ]
+    assert query(
+        warehouse,
+        "select consumption_kwh from marts.fct_customer_consumption_daily "
+        "where (customer_id, day) in (('C-SPRING', '2026-03-29'), ('C-AUTUMN', '2026-10-25'))",
+    ) == [(d("24"),), (d("24"),)]
 
     # the same report for a North American utility: only the var changes
     build(settings, warehouse, "--select", "rpt_meter_daily_local", "--vars", '{"local_time_zone": "America/New_York"}')

@@ -32,7 +32,9 @@ def test_late_rows_rebuild_old_hours_on_both_sides(settings, marts_built):
                 "timestamp": at("11:15"),
                 "created_at": at("+1 09:00"),
             },
-            # a later reading names a new customer for M1: all of M1's hours move to C9; +0.25 measured in h12
+            # a later reading names a new customer for M1 (a move-in): +0.25 measured in h12. An hour belongs to the
+            # customer on the closing reading of its last interval (contract §4): h12's last interval [12:30,12:45)
+            # closes with C9; h10's ([10:45,11:15)) and h11's ([11:15,12:15)) close with C1, so they stay C1's
             {
                 "event_id": "m1-1245-late",
                 "meter_id": "M1",
@@ -65,8 +67,8 @@ def test_late_rows_rebuild_old_hours_on_both_sides(settings, marts_built):
         **INITIAL_METER_HOURS,
         **dict(
             [
-                meter_hour("M1", "C9", "10:00", "1.5", "1.0", 2, 9),
-                meter_hour("M1", "C9", "11:00", "1.75", "1.75", 1, 9),
+                meter_hour("M1", "C1", "10:00", "1.5", "1.0", 2, 9),
+                meter_hour("M1", "C1", "11:00", "1.75", "1.75", 1, 9),
                 meter_hour("M1", "C9", "12:00", "0.75", "0.25", 3, 9),
             ]
         ),
@@ -82,8 +84,8 @@ def test_late_rows_rebuild_old_hours_on_both_sides(settings, marts_built):
     day = at("00:00").date()
     daily = mart_rows(warehouse, "fct_customer_consumption_daily")
     assert {k: (v["consumption_kwh"], v["estimated_kwh"], v["meter_count"]) for k, v in daily.items()} == {
-        ("C1", day): (d("2.0"), d("0"), 1),  # only M3 is left with C1
-        ("C9", day): (d("4.0"), d("3.0"), 1),  # 103.5 - 99.5
+        ("C1", day): (d("5.25"), d("2.75"), 2),  # M3's 2.0, and M1's hours 10 (1.5, 1.0 est.) and 11 (1.75, 1.75)
+        ("C9", day): (d("0.75"), d("0.25"), 1),  # M1's hour 12; with C1's 3.25 from M1: 103.5 - 99.5
         ("C2", day): (d("4.5"), d("3.0"), 1),
     }
 

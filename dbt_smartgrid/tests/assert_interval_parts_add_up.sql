@@ -1,6 +1,9 @@
--- The parts of every interval split for the latest load add up to the interval's register delta exactly (zero
--- for a negative interval). With assert_meter_hours_sum_their_parts this is the contract §4 energy invariant,
--- checked on what the latest load changed; the whole-history check is assert_meter_energy_is_conserved.
+{{ config(tags=["invariant"]) }}
+
+-- The parts of every interval split since checks_scope_start() (the hourly build: the latest load; the daily run:
+-- everything since its last pass) add up to the interval's register delta exactly (zero for a negative interval).
+-- With assert_meter_hours_sum_their_parts this is the contract §4 energy invariant on what changed; the
+-- whole-history check is assert_meter_energy_is_conserved (`smartgrid check --full`).
 
 with
 
@@ -8,7 +11,7 @@ interval_hours as (
 
     select * from {{ ref('int_meter_interval_hours') }}
 
-    where loaded_through >= {{ latest_load_started() }}
+    where loaded_through >= {{ checks_scope_start() }}
 
 )
 

@@ -1,5 +1,8 @@
--- Every meter-hour of fct_meter_consumption_hourly of the latest load holds exactly the sum of the
--- interval parts that fall in it (int_meter_interval_hours).
+{{ config(tags=["invariant"]) }}
+
+-- Every meter-hour of fct_meter_consumption_hourly built since checks_scope_start() (the hourly build: the latest
+-- load; the daily run: everything since its last pass) holds exactly the sum of the interval parts that fall in it
+-- (int_meter_interval_hours).
 
 with
 
@@ -7,7 +10,7 @@ meter_hours as (
 
     select * from {{ ref('fct_meter_consumption_hourly') }}
 
-    where loaded_through >= {{ latest_load_started() }}
+    where loaded_through >= {{ checks_scope_start() }}
 
 ),
 

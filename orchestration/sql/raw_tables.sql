@@ -75,3 +75,26 @@ insert into raw.hour_fingerprints (table_name, hour, row_count, id_sum)
 select 'meter_readings', date_trunc('hour', "timestamp"), count(*), sum(id) from raw.meter_readings
 where not exists (select from raw.hour_fingerprints where table_name = 'meter_readings')
 group by 2;
+
+-- When the newest load started (-infinity before any load): rows whose loaded_at / loaded_through is at or after
+-- it came with the latest load. The dbt data tests see only those rows (their `where` config in
+-- dbt_project.yml), so an hourly `dbt build` tests the new rows, not all of history.
+create or replace function raw.latest_load_started() returns timestamptz
+language sql stable as $$
+    select coalesce(
+        (select min(started_at) from raw.load_log
+         where load_id = (select load_id from raw.load_log order by finished_at desc limit 1)),
+        '-infinity'::timestamptz
+    )
+$$;
+
+-- The daily run's energy invariants (dbt tests tagged daily_run) check what changed since the last daily pass:
+-- each pass that succeeds records the start of its latest load here (orchestration/steps/daily_checks.py).
+create table if not exists raw.daily_check_passes (
+    checked_through timestamptz not null,   -- rows with loaded_through up to this were checked
+    checked_at      timestamptz not null default now()
+);
+create or replace function raw.last_daily_check_through() returns timestamptz
+language sql stable as $$
+    select coalesce(max(checked_through), '-infinity'::timestamptz) from raw.daily_check_passes
+$$;

@@ -48,7 +48,7 @@ def read_manifest(settings: Settings) -> dict:
 
 
 def marts(settings: Settings) -> dict[str, str]:
-    """Each incremental mart -> the column naming its period (`hour_start`, or `day` for daily marts)."""
+    """Each incremental mart -> the column naming its period (`hour_start`, `day` for UTC days, `local_day`)."""
     return marts_in(read_manifest(settings))
 
 
@@ -61,7 +61,9 @@ def marts_in(manifest: dict) -> dict[str, str]:
             and config.get("schema") == "marts"
             and config.get("materialized") == ("incremental")
         ):
-            found[node.get("alias") or node["name"]] = "hour_start" if "hour_start" in node["columns"] else "day"
+            columns = node["columns"]
+            period = next((c for c in ("hour_start", "local_day") if c in columns), "day")
+            found[node.get("alias") or node["name"]] = period
     return dict(sorted(found.items()))
 
 

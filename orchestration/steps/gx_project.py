@@ -55,13 +55,14 @@ def window_queries(settings: Settings) -> dict[str, str]:
             f"from raw.meter_readings {_RAW_WINDOW}"
         ),
     }
-    by_period = sorted(dbt_project.marts(settings).items(), key=lambda item: (item[1] == "day", item[0]))
+    by_period = sorted(dbt_project.marts(settings).items(), key=lambda item: (item[1] != "hour_start", item[0]))
     for mart, period in by_period:
-        if period == "day":
+        if period != "hour_start":  # a UTC day, or a local day in the project's time zone
+            zone = "UTC" if period == "day" else project_vars(settings)["local_time_zone"]
             queries[mart] = (
                 f"select * from marts.{mart} "
-                f"where day >= ({_WINDOW[0]} at time zone 'UTC')::date "
-                f"and day <= (({_WINDOW[1]} - interval '1 microsecond') at time zone 'UTC')::date"
+                f"where {period} >= ({_WINDOW[0]} at time zone '{zone}')::date "
+                f"and {period} <= (({_WINDOW[1]} - interval '1 microsecond') at time zone '{zone}')::date"
             )
         else:
             queries[mart] = f"select * from marts.{mart} where hour_start >= {_WINDOW[0]} and hour_start < {_WINDOW[1]}"
@@ -131,6 +132,11 @@ def suites(settings: Settings) -> dict:
         "fct_customer_consumption_daily": [
             gxe.ExpectColumnValuesToBeBetween(column="consumption_kwh", min_value=0, max_value=120000),
             gxe.ExpectColumnValuesToBeBetween(column="meter_count", min_value=1, max_value=1000),
+        ],
+        "fct_customer_consumption_daily_local": [
+            gxe.ExpectColumnValuesToBeBetween(column="consumption_kwh", min_value=0, max_value=125000),  # 25 h
+            gxe.ExpectColumnValuesToBeBetween(column="meter_count", min_value=1, max_value=1000),
+            gxe.ExpectColumnValuesToBeInSet(column="hours_in_day", value_set=[23, 24, 25]),
         ],
     }
 

@@ -39,7 +39,7 @@ def rebuilt_since(
                 (before.get(mart),),
             )
             rows, periods = cur.fetchone()
-            rebuilt[mart] = MartRebuild(rows=rows, **{"days" if period == "day" else "hours": periods})
+            rebuilt[mart] = MartRebuild(rows=rows, **{"hours" if period == "hour_start" else "days": periods})
     return rebuilt
 
 

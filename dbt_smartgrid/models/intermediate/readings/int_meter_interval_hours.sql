@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='smartgrid_delete_insert',
         meta={'distribution_column': 'meter_id'},
         unique_key=['meter_id', 'ended_at'],
         indexes=[
@@ -43,7 +43,46 @@ intervals as (
 
 parts as (
 
-    {{ split_by_clock_hour('intervals') }}
+    select
+        intervals.*,
+        hours.hour_start,
+        greatest(intervals.started_at, hours.hour_start) as part_started_at,
+        least(intervals.ended_at, hours.hour_start + interval '1 hour') as part_ended_at
+
+    from intervals
+
+    cross join lateral generate_series(
+        date_trunc('hour', intervals.started_at, 'UTC'),
+        intervals.ended_at - interval '1 microsecond',
+        interval '1 hour'
+    ) as hours (hour_start)
+
+),
+
+register_at_part_ends as (
+
+    -- the register interpolated linearly at both ends of each part, rounded to 9 decimals; a boundary inside an
+    -- interval is computed the same way for the parts on both sides of it, so the parts add up to the delta
+    select
+        *,
+        case
+            when part_started_at = started_at then start_kwh
+            else round(
+                start_kwh
+                + (end_kwh - start_kwh) * extract(epoch from part_started_at - started_at) / duration_seconds,
+                9
+            )
+        end as register_at_part_start_kwh,
+        case
+            when part_ended_at = ended_at then end_kwh
+            else round(
+                start_kwh
+                + (end_kwh - start_kwh) * extract(epoch from part_ended_at - started_at) / duration_seconds,
+                9
+            )
+        end as register_at_part_end_kwh
+
+    from parts
 
 ),
 
@@ -51,6 +90,7 @@ parts_with_energy as (
 
     select
         meter_id,
+        customer_id,
         started_at,
         ended_at,
         hour_start,
@@ -62,12 +102,12 @@ parts_with_energy as (
 
         case
             when is_negative then 0
-            else {{ interpolated_register_kwh('part_ended_at') }} - {{ interpolated_register_kwh('part_started_at') }}
+            else register_at_part_end_kwh - register_at_part_start_kwh
         end::numeric(20, 9) as energy_kwh,
 
         loaded_through
 
-    from parts
+    from register_at_part_ends
 
 )
 

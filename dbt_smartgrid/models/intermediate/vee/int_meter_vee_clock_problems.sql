@@ -1,21 +1,11 @@
 {#- VEE rules on the meter's clock: future_timestamp (a reading more than future_tolerance_minutes ahead of
     its arrival, whatever else is wrong with it) and off_grid (a valid reading off the quarter-hour grid). -#}
 
-{%- set slot_seconds = var('meter_interval_minutes') * 60 %}
-
 with
 
-meter_readings as not materialized (
+day_checks as not materialized (
 
-    select * from {{ ref('int_meter_readings_validated') }}
-
-),
-
-valid_readings as (
-
-    select * from meter_readings
-
-    where is_valid
+    select * from {{ ref('int_meter_reading_day_checks') }}
 
 ),
 
@@ -23,20 +13,17 @@ future_timestamps as (
 
     select
         meter_id,
-        (reading_at at time zone 'UTC')::date as day,
+        day,
         'future_timestamp' as reason_code,
-        count(*) as exception_count,
-        round(max(extract(epoch from reading_at - arrived_at)) / 60, 2) as observed_value,
+        future_readings as exception_count,
+        future_max_minutes as observed_value,
         {{ var('future_tolerance_minutes') }} as threshold,
-        min(reading_at) as first_at,
-        max(reading_at) as last_at
+        future_first_at as first_at,
+        future_last_at as last_at
 
-    from meter_readings
+    from day_checks
 
-    where reading_at > arrived_at + interval '{{ var("future_tolerance_minutes") }} minutes'
-        and isfinite(reading_at)  -- an infinite clock is an implausible_timestamp; it has no day or minutes
-
-    group by 1, 2
+    where future_readings > 0
 
 ),
 
@@ -44,19 +31,17 @@ off_grid_readings as (
 
     select
         meter_id,
-        (reading_at at time zone 'UTC')::date as day,
+        day,
         'off_grid' as reason_code,
-        count(*) as exception_count,
-        count(*) as observed_value,
+        off_grid_readings as exception_count,
+        off_grid_readings as observed_value,
         0 as threshold,
-        min(reading_at) as first_at,
-        max(reading_at) as last_at
+        off_grid_first_at as first_at,
+        off_grid_last_at as last_at
 
-    from valid_readings
+    from day_checks
 
-    where extract(epoch from reading_at) % {{ slot_seconds }} <> 0
-
-    group by 1, 2
+    where off_grid_readings > 0
 
 ),
 

@@ -3,27 +3,9 @@
 
 with
 
-meter_readings as not materialized (
+day_checks as not materialized (
 
-    select * from {{ ref('int_meter_readings_validated') }}
-
-),
-
-conflicting_times as (
-
-    select
-        meter_id,
-        reading_at,
-        max(reading_kwh) - min(reading_kwh) as spread_kwh
-
-    from meter_readings
-
-    where rejection_reason is null
-        or rejection_reason = 'duplicate'
-
-    group by 1, 2
-
-    having count(distinct reading_kwh) > 1
+    select * from {{ ref('int_meter_reading_day_checks') }}
 
 ),
 
@@ -31,17 +13,17 @@ conflicting_duplicates as (
 
     select
         meter_id,
-        (reading_at at time zone 'UTC')::date as day,
+        day,
         'conflicting_duplicate' as reason_code,
-        count(*) as exception_count,
-        max(spread_kwh) as observed_value,
+        conflicting_times as exception_count,
+        conflicting_max_spread_kwh as observed_value,
         0 as threshold,
-        min(reading_at) as first_at,
-        max(reading_at) as last_at
+        conflicting_first_at as first_at,
+        conflicting_last_at as last_at
 
-    from conflicting_times
+    from day_checks
 
-    group by 1, 2
+    where conflicting_times > 0
 
 ),
 

@@ -2,9 +2,9 @@
 
 with
 
-meter_intervals as not materialized (
+day_checks as not materialized (
 
-    select * from {{ ref('int_meter_intervals') }}
+    select * from {{ ref('int_meter_interval_day_checks') }}
 
 ),
 
@@ -12,19 +12,17 @@ negative_intervals as (
 
     select
         meter_id,
-        (started_at at time zone 'UTC')::date as day,
+        day,
         'negative_interval' as reason_code,
-        count(*) as exception_count,
-        min(delta_kwh) as observed_value,
+        negative_intervals as exception_count,
+        most_negative_kwh as observed_value,
         0 as threshold,
-        min(started_at) as first_at,
-        max(ended_at) as last_at
+        negative_first_at as first_at,
+        negative_last_at as last_at
 
-    from meter_intervals
+    from day_checks
 
-    where is_negative
-
-    group by 1, 2
+    where negative_intervals > 0
 
 ),
 

@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='smartgrid_delete_insert',
         meta={
             'distribution_column': 'customer_id',
             'multi_shard_delete': 'whole days: a meter moving to another customer must leave its old row',

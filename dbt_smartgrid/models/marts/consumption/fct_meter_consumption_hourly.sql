@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='smartgrid_delete_insert',
         meta={'distribution_column': 'meter_id'},
         unique_key=['meter_id', 'hour_start'],
         indexes=[
@@ -13,11 +13,12 @@
 }}
 
 {#- Energy per meter and UTC hour from the cumulative register (contract §4): the sum of the parts of the
-    meter's intervals that fall in the hour (int_meter_interval_hours), with the hour's quality code.
+    meter's intervals that fall in the hour (int_meter_interval_hours), with the hour's quality code and its
+    customer: the one named on the closing reading of the last interval that overlaps the hour.
 
     Incremental runs rebuild the meter-hours that received a rebuilt interval part, reading all parts of
-    those hours through the (meter_id, hour_start) index, and all hours of a meter whose latest valid reading
-    names a new customer (macros/meter_hours_to_rebuild.sql; customer_id comes from the latest reading). -#}
+    those hours through the (meter_id, hour_start) index. A reading that names a new customer changes only the
+    hours its intervals touch. -#}
 
 with
 
@@ -33,7 +34,7 @@ meter_readings as not materialized (
 
 ),
 
-changed_meter_hours as (
+meter_hours_to_rebuild as (
 
     select distinct
         meter_id,
@@ -47,37 +48,13 @@ changed_meter_hours as (
 
 ),
 
-latest_customer as materialized (
-
-    select
-        changed_meters.meter_id,
-        latest_reading.customer_id
-
-    from (select distinct meter_id from changed_meter_hours) as changed_meters
-
-    cross join lateral (
-        select meter_readings.customer_id
-        from meter_readings
-        where meter_readings.meter_id = changed_meters.meter_id
-            and meter_readings.is_valid
-        order by meter_readings.reading_at desc
-        limit 1
-    ) as latest_reading
-
-),
-
-meter_hours_to_rebuild as (
-
-    {{ meter_hours_to_rebuild('changed_meter_hours', 'latest_customer') }}
-
-),
-
 aggregated_to_meter_hour as (
 
     select
         meter_hours_to_rebuild.meter_id,
         meter_hours_to_rebuild.hour_start,
 
+        (array_agg(interval_hours.customer_id order by interval_hours.ended_at desc))[1] as customer_id,
         sum(interval_hours.energy_kwh)::numeric(20, 9) as consumption_kwh,
         coalesce(sum(interval_hours.energy_kwh) filter (
             where interval_hours.interval_kind <> 'measured'
@@ -117,23 +94,20 @@ with_reading_count as (
 final as (
 
     select
-        with_reading_count.meter_id,
-        latest_customer.customer_id,
-        with_reading_count.hour_start,
-        with_reading_count.consumption_kwh,
-        with_reading_count.estimated_kwh,
-        with_reading_count.reading_count,
+        meter_id,
+        customer_id,
+        hour_start,
+        consumption_kwh,
+        estimated_kwh,
+        reading_count,
         case
-            when with_reading_count.is_questionable then 10
-            when with_reading_count.has_interpolated then 9
+            when is_questionable then 10
+            when has_interpolated then 9
             else 0
         end as quality_code,
         (select max(interval_hours.loaded_through) from interval_hours) as loaded_through
 
     from with_reading_count
-
-    inner join latest_customer
-        on with_reading_count.meter_id = latest_customer.meter_id
 
 )
 

@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='smartgrid_delete_insert',
         meta={'distribution_column': 'meter_id'},
         unique_key=['meter_id', 'hour_start'],
         indexes=[
@@ -16,8 +16,9 @@
     what was interpolated over short gaps (code 9) and what the like-day method estimated over long gaps
     (code 8, int_meter_like_day_estimates). Raw readings and fct_meter_consumption_hourly are never changed.
 
-    Incremental runs rebuild the meter-hours of macros/vee_meter_hours_to_rebuild.sql. When late readings fill
-    a gap, its hours are rebuilt, so the estimate is replaced by the measured energy. -#}
+    Incremental runs rebuild the meter-hours rebuilt in fct_meter_consumption_hourly, and the hours of the long
+    gaps that may take a changed day as a like-day reference. When late readings fill a gap, its hours are
+    rebuilt, so the estimate is replaced by the measured energy. -#}
 
 -- depends_on: {{ ref('int_meter_long_gaps') }}
 
@@ -35,11 +36,56 @@ interval_hours as not materialized (
 
 ),
 
-meter_hours_to_rebuild as (
+{% if is_incremental() %}
+changed_meter_hours as (
 
-    {{ vee_meter_hours_to_rebuild('meter_hours', 'interval_hours') }}
+    select meter_id, hour_start from meter_hours where loaded_through > {{ incremental_watermark() }}
 
 ),
+
+{#- a long gap may take a changed day as a like-day reference: every gap ending more than 7 days after the
+    day and starting within like_day_max_weeks_back weeks of it -#}
+gaps_referencing_changed_days as (
+
+    select distinct
+        long_gaps.meter_id,
+        long_gaps.ended_at
+
+    from (
+        select distinct
+            meter_id,
+            date_trunc('day', hour_start, 'UTC') as day_start
+        from changed_meter_hours
+    ) as changed_days
+
+    inner join {{ ref('int_meter_long_gaps') }} as long_gaps
+        on changed_days.meter_id = long_gaps.meter_id
+        and long_gaps.ended_at > changed_days.day_start + interval '7 days'
+        and long_gaps.started_at
+            < changed_days.day_start + interval '{{ 7 * var("like_day_max_weeks_back") + 1 }} days'
+
+),
+
+meter_hours_to_rebuild as (
+
+    select * from changed_meter_hours
+
+    union
+
+    select
+        interval_hours.meter_id,
+        interval_hours.hour_start
+
+    from gaps_referencing_changed_days
+
+    inner join interval_hours
+        on gaps_referencing_changed_days.meter_id = interval_hours.meter_id
+        and gaps_referencing_changed_days.ended_at = interval_hours.ended_at
+
+),
+{% else %}
+meter_hours_to_rebuild as (select meter_id, hour_start from meter_hours),
+{% endif %}
 
 irregular_parts as (
 
@@ -64,7 +110,23 @@ irregular_parts as (
 
 estimates_of_gaps_in_rebuilt_hours as (
 
-    {{ like_day_estimates_of('irregular_parts') }}
+    select estimate.*
+
+    from (
+        select distinct
+            meter_id,
+            ended_at
+        from irregular_parts
+        where interval_kind = 'long_gap' and not is_negative
+    ) as gaps
+
+    cross join lateral (
+        select like_day_estimates.*
+        from {{ ref('int_meter_like_day_estimates') }} as like_day_estimates
+        where like_day_estimates.meter_id = gaps.meter_id
+            and like_day_estimates.gap_ended_at = gaps.ended_at
+        offset 0  -- noqa: AM09  (planned apart: meter and gap are pushed into the estimate views)
+    ) as estimate
 
 ),
 

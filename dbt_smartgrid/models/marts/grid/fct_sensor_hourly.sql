@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='smartgrid_delete_insert',
         meta={'distribution_column': 'sensor_id'},
         unique_key=['sensor_id', 'sensor_type', 'hour_start'],
         indexes=[

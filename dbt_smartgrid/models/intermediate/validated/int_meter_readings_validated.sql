@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='smartgrid_delete_insert',
         meta={'distribution_column': 'meter_id'},
         unique_key=['meter_id', 'reading_at'],
         replaced_rows_where='loaded_at <= (select max(loaded_at) from __target__)',

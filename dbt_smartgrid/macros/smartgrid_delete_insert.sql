@@ -1,0 +1,62 @@
+{#- The incremental strategy `smartgrid_delete_insert`, which every incremental model of this project declares
+    (incremental_strategy='smartgrid_delete_insert'). dbt finds it by name (get_incremental_<strategy>_sql); no dbt
+    built-in is replaced. It is dbt's delete+insert (delete the batch's keys from the table, insert the batch),
+    with four additions, each switched on by the model's own config:
+
+    1. `replaced_rows_where` (optional): a condition on the batch's rows (`__target__` stands for the model's
+       table); only the keys of rows that meet it are deleted first. The validated models set it to "loaded before
+       this run", so the delete looks up the few earlier rows they re-rank, not every new row.
+    2. `inserted_rows_where` (optional): a condition on the batch's rows; only rows that meet it are inserted,
+       while every row's key is deleted. The VEE rule models send one row per meter-day they checked and keep
+       only the exceptions, so a day that no longer fails a rule loses its old row.
+    3. The batch (a temporary table) is analyzed first, so the planner knows how small it is and deletes through
+       the target's key index instead of scanning a large table.
+    4. Mart backup: when SMARTGRID_MART_BACKUP=1 (the flow sets it), an incremental run on a model in the `marts`
+       schema first copies the rows it is about to delete into audit.mart_backup. If a later model or test of
+       the same `dbt build` fails, the flow puts those rows back and removes the new ones
+       (orchestration/steps/mart_backup.py), so a failed run leaves the marts as they were before it. -#}
+{% macro get_incremental_smartgrid_delete_insert_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set unique_key = arg_dict['unique_key'] -%}
+    {%- set column_names = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- if not unique_key -%}
+        {{ exceptions.raise_compiler_error(
+            "incremental_strategy 'smartgrid_delete_insert' needs a unique_key (the key whose rows a batch replaces)"
+        ) }}
+    {%- endif -%}
+    {%- set key_columns = [unique_key] if unique_key is string else unique_key -%}
+    {%- set keys = key_columns | join(', ') -%}
+    {%- set replaced_rows_where = (config.get('replaced_rows_where') or '') | replace('__target__', target | string) -%}
+    {%- set inserted_rows_where = config.get('inserted_rows_where') or '' -%}
+    {%- set replaced_keys -%}
+        select distinct {{ keys }}
+        from {{ source }}
+        {%- if replaced_rows_where %}
+        where {{ replaced_rows_where }}
+        {%- endif %}
+    {%- endset -%}
+
+    analyze {{ source }};
+
+    {%- if target.schema == 'marts' and env_var('SMARTGRID_MART_BACKUP', '') == '1' %}
+
+        insert into audit.mart_backup (mart, row_data)
+        select '{{ target.identifier }}', to_jsonb(replaced)
+        from {{ target }} as replaced
+        where ({{ keys }}) in ({{ replaced_keys }});
+    {%- endif %}
+
+    delete from {{ target }}
+    where ({{ keys }}) in ({{ replaced_keys }})
+    {%- for predicate in arg_dict['incremental_predicates'] or [] %}
+        and {{ predicate }}
+    {%- endfor -%};
+
+    insert into {{ target }} ({{ column_names }})
+    select {{ column_names }}
+    from {{ source }}
+    {%- if inserted_rows_where %}
+    where {{ inserted_rows_where }}
+    {%- endif %}
+{%- endmacro %}
