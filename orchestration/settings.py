@@ -94,7 +94,7 @@ class Settings(BaseSettings):
 
     @property
     def warehouse(self) -> DbTarget:
-        """As configured; host None means the embedded server (db/targets.py resolves it)."""
+        """As configured; host None means the embedded server (local/postgres.py resolves it)."""
         password = self.postgres_password.get_secret_value() if self.postgres_password else None
         return DbTarget(self.postgres_host, self.postgres_port, self.postgres_db, self.postgres_user, password)
 
