@@ -17,9 +17,9 @@ def test_every_folder_is_a_row_of_the_layout_table_and_every_row_a_folder():
     rooms = {f"orchestration/{p.name}" for p in (REPO / "orchestration").iterdir() if (p / "__init__.py").exists()}
     top = {p.name for p in REPO.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != "__pycache__"}
     assert rooms - {"orchestration/sql"} <= rows  # sql/ holds DDL files, named in the orchestration/ row
-    assert {"dbt_smartgrid", "gx", "profiles", "docs", "tests", "benchmarks", "orchestration"} <= rows
+    assert {"dbt_smartgrid", "gx", "docs", "tests", "benchmarks", "orchestration"} <= rows
     assert [row for row in rows if not (REPO / row).exists()] == []
-    assert top - {"dbt_smartgrid", "gx", "profiles", "docs", "tests", "benchmarks", "orchestration"} <= {
+    assert top - {"dbt_smartgrid", "gx", "docs", "tests", "benchmarks", "orchestration"} <= {
         "build", "dist", "smartgrid_elt.egg-info"
     }  # fmt: skip
 
