@@ -137,4 +137,5 @@ def test_help_texts_name_no_source_path():
     pages = {path: runner.invoke(app, [*path.split(), "--help"], terminal_width=200) for path in _command_paths()}
     pages[""] = runner.invoke(app, ["--help"], terminal_width=200)
     assert all(page.exit_code == 0 and "Usage:" in page.output for page in pages.values())
-    assert {path: source_path.findall(page.output) for path, page in pages.items() if source_path.search(page.output)} == {}
+    named = {path: source_path.findall(page.output) for path, page in pages.items()}
+    assert {path: found for path, found in named.items() if found} == {}
