@@ -52,7 +52,7 @@ report: $(INSTALLED)  ## the grid report, one HTML file: make report ARGS="--sta
 dbt: $(INSTALLED)  ## any dbt command against the local database: make dbt ARGS="build --select fct_sensor_hourly+"
 	$(DBT) $(ARGS)
 
-# --- the edit loop (README, "Edit a model"); MODEL is a model name, e.g. MODEL=fct_sensor_hourly ----------
+# --- the edit loop (docs/edit-a-model.md); MODEL is a model name, e.g. MODEL=fct_sensor_hourly ----------
 unit-test: $(INSTALLED)  ## only the dbt unit tests (their input models must exist: run make demo once)
 	$(DBT) test --select "test_type:unit"
 

@@ -1,5 +1,5 @@
-{#- How a register interval's energy is split at the clock hours (contract §4). Both the contract §4 mart and the VEE
-    mart use these, so their linear spreads are equal to the last decimal. -#}
+{#- How a register interval's energy is split at the clock hours (contract §4). One model uses these,
+    int_meter_interval_hours; the contract §4 mart and the VEE mart both read its rows, so their linear spreads are equal to the last decimal. -#}
 
 {#- One row per interval of `intervals` (started_at, ended_at, ...) and UTC clock hour it overlaps, with the
     part of the interval inside that hour: [part_started_at, part_ended_at). -#}

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 CHROMIUM = Path("/usr/bin/chromium")
 MARTS = ("fct_sensor_hourly", "fct_meter_consumption_hourly", "fct_customer_consumption_daily")
 SOURCES = ("ops.sensor_data", "ops.meter_readings")
+REPORT_PAGE = "grid-report.html"  # the dashboard exposures' url: the latest grid report, beside the site's index
 LINEAGE_PAGE = "#!/overview?g_v=1"  # the overview with the full-screen lineage graph open
 # A headless Chromium that stays off the network except for the page it is told to load.
 CHROMIUM_FLAGS = [
@@ -75,8 +76,30 @@ def generate(settings: Settings) -> int:
         result = dbtRunner().invoke([*args, "--project-dir", str(settings.dbt_project_dir)])
     target = settings.dbt_project_dir / "target"
     if result.success:
+        from orchestration.report.build import default_path
+
+        write_report_page(default_path(settings, warehouse), target)
         print(f"docs: {target / 'index.html'} (make docs-serve) and {target / 'static_index.html'} (no server)")
     return 0 if result.success else 1
+
+
+def write_report_page(report: Path, target: Path) -> Path:
+    """target/grid-report.html, the page the exposures link to: a copy of `report` (the latest grid report of the
+    warehouse), or, before there is one, a page that says how to build it. Served by `dbt docs serve`, and beside
+    static_index.html for the site without a server."""
+    import shutil
+
+    page = target / REPORT_PAGE
+    if report.exists():
+        shutil.copyfile(report, page)
+    else:
+        page.write_text(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>smartgrid grid report</title>"
+            "</head><body><h1>smartgrid grid report</h1><p>No grid report has been built for this warehouse yet: "
+            "run <code>smartgrid report</code> (or <code>make report</code>), then <code>make docs</code>.</p>"
+            "</body></html>\n"
+        )
+    return page
 
 
 def free_port() -> int:
