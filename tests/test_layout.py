@@ -123,3 +123,20 @@ def test_imports_run_one_way_and_db_knows_nothing_of_the_embedded_server():
     db_to_local = {(m, i) for m, imports in graph.items() if m.startswith("orchestration.db") for i in imports
                    if i.startswith("orchestration.local")}  # fmt: skip
     assert db_to_local == set()
+
+
+def test_no_import_circle():
+    """No module reaches itself through imports (a submodule naming its own package aside): the settings circle
+    settings -> db/targets -> local/postgres -> settings was one."""
+    graph = {m: {i for i in imports if not m.startswith(i + ".")} for m, imports in _imports().items()}
+
+    def reaches(start: str) -> set[str]:
+        seen, todo = set(), list(graph[start])
+        while todo:
+            module = todo.pop()
+            if module not in seen and module in graph:
+                seen.add(module)
+                todo += graph[module]
+        return seen
+
+    assert sorted(m for m in graph if m in reaches(m)) == []
