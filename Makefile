@@ -11,9 +11,13 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PGTZ := UTC
 
 DOCS_PORT ?= 8080
-DBT := $(BIN)/python -m orchestration.local.dbt_cli
+DBT := $(BIN)/smartgrid dbt
 
-.PHONY: gx-docs install demo test test-long bench lint dbt unit-test tests-for compare-save compare compare-incremental docs docs-serve docs-check serve stop clean
+.PHONY: help gx-docs install demo test test-long bench lint dbt unit-test tests-for compare-save compare compare-incremental docs docs-serve docs-check serve stop clean
+
+help:  ## this list of targets
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/\1\t\2/' | \
+		awk -F'\t' '{ printf "  make %-20s %s\n", $$1, $$2 }'
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=/path/to/python3.11)")'
@@ -39,7 +43,7 @@ bench: $(INSTALLED)  ## speed and memory at a utility's size, against targets (~
 
 lint: $(INSTALLED)  ## ruff on the Python, sqlfluff on the dbt SQL (dbt_smartgrid/.sqlfluff); starts the local database
 	$(BIN)/ruff check orchestration tests benchmarks
-	$(BIN)/python -m orchestration.local.lint lint
+	$(BIN)/smartgrid sqlfluff lint
 
 .PHONY: report
 report: $(INSTALLED)  ## the grid report, one HTML file: make report ARGS="--start 2026-11-01 --end 2026-11-08"
@@ -48,7 +52,7 @@ report: $(INSTALLED)  ## the grid report, one HTML file: make report ARGS="--sta
 dbt: $(INSTALLED)  ## any dbt command against the local database: make dbt ARGS="build --select fct_sensor_hourly+"
 	$(DBT) $(ARGS)
 
-# --- the edit loop (README, "Edit a model"); MODEL is a model name, e.g. MODEL=fct_sensor_hourly ----------
+# --- the edit loop (docs/edit-a-model.md); MODEL is a model name, e.g. MODEL=fct_sensor_hourly ----------
 unit-test: $(INSTALLED)  ## only the dbt unit tests (their input models must exist: run make demo once)
 	$(DBT) test --select "test_type:unit"
 
@@ -73,16 +77,16 @@ compare-incremental: $(INSTALLED)  ## build MODEL in full, then run its incremen
 
 # --- docs and lineage ------------------------------------------------------------------------------------
 docs: $(INSTALLED)  ## the dbt docs site, offline: dbt_smartgrid/target/index.html and static_index.html (no server)
-	$(BIN)/python -m orchestration.local.docs_site generate
+	$(BIN)/smartgrid docs generate
 
 docs-serve: docs  ## serve the dbt docs site on http://127.0.0.1:8080 (DOCS_PORT=...)
 	$(DBT) docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
 gx-docs: $(INSTALLED)  ## the Great Expectations data docs over every stored checkpoint result (gx/uncommitted/data_docs)
-	$(BIN)/python -m orchestration.steps.gx_project docs
+	$(BIN)/smartgrid gx docs
 
 docs-check: docs  ## open the lineage page in headless Chromium: both sources and the three marts drawn, no CDN
-	$(BIN)/python -m orchestration.local.docs_site check
+	$(BIN)/smartgrid docs check
 
 serve: $(INSTALLED)  ## local Prefect server + work pool + hourly/daily deployments + a worker
 	$(BIN)/smartgrid serve
@@ -90,5 +94,5 @@ serve: $(INSTALLED)  ## local Prefect server + work pool + hourly/daily deployme
 stop:  ## stop the worker, the local Prefect server and the embedded PostgreSQL
 	-$(BIN)/smartgrid stop
 
-clean: stop
+clean: stop  ## stop everything, then remove .venv, .smartgrid/ and dbt's target/ and logs/
 	rm -rf $(VENV) .smartgrid dbt_smartgrid/target dbt_smartgrid/logs

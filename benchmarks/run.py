@@ -33,7 +33,7 @@ from pathlib import Path
 
 from benchmarks.fleet import UTILITY_S, Fleet, generate_hours
 from orchestration.db.connection import connected, drop_database, ensure_database
-from orchestration.db.targets import resolve_targets
+from orchestration.local.postgres import resolve_targets
 from orchestration.report.build import default_path
 from orchestration.settings import REPO_ROOT, load_settings, subprocess_environment
 from orchestration.steps.loader import SOURCE_COLUMNS, stream_copy

@@ -94,7 +94,7 @@ class Settings(BaseSettings):
 
     @property
     def warehouse(self) -> DbTarget:
-        """As configured; host None means the embedded server (db/targets.py resolves it)."""
+        """As configured; host None means the embedded server (local/postgres.py resolves it)."""
         password = self.postgres_password.get_secret_value() if self.postgres_password else None
         return DbTarget(self.postgres_host, self.postgres_port, self.postgres_db, self.postgres_user, password)
 
@@ -135,7 +135,7 @@ class Settings(BaseSettings):
 
     @property
     def dbt_profiles_dir(self) -> Path:
-        return self.repo_root / "profiles"
+        return self.dbt_project_dir  # profiles.yml beside dbt_project.yml: plain `dbt` finds it
 
     @property
     def gx_root(self) -> Path:
@@ -197,7 +197,7 @@ def library_environment(extra: Mapping[str, str] | None = None) -> Iterator[None
     """Set variables in os.environ for the duration, then restore them: the one place that writes os.environ.
 
     Why: libraries running in this process read some settings from os.environ only: dbt's `env_var()` in
-    profiles/profiles.yml (dbtRunner has no env parameter), the telemetry switches of dbt and Prefect's SDK,
+    dbt_smartgrid/profiles.yml (dbtRunner has no env parameter), the telemetry switches of dbt and Prefect's SDK,
     libpq's PGTZ, and Prefect's API address as seen from threads that dbt starts (local/prefect_server.py).
     """
     wanted = {**_quiet_defaults(), **(extra or {})}

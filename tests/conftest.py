@@ -19,7 +19,7 @@ os.environ["SOURCE_POSTGRES_DB"] = "smartgrid_test_source"
 import pytest  # noqa: E402
 
 from orchestration.db.connection import drop_database, ensure_database  # noqa: E402
-from orchestration.db.targets import resolve_targets  # noqa: E402
+from orchestration.local.postgres import resolve_targets  # noqa: E402
 from orchestration.settings import load_settings  # noqa: E402
 from tests import helpers  # noqa: E402
 

@@ -10,9 +10,9 @@ from decimal import Decimal
 
 from orchestration.db.connection import connected
 from orchestration.local.docs_site import CHROMIUM_FLAGS
-from orchestration.local.simulator import SimulationConfig, source_ddl
+from orchestration.local.simulator import SimulationConfig
+from orchestration.sources import SOURCE_COLUMNS, source_ddl
 from orchestration.steps.dbt_runner import run_dbt
-from orchestration.steps.loader import SOURCE_COLUMNS
 from tests import reference
 
 T0 = datetime(2026, 3, 10)  # a fixed, ordinary UTC day for hand-worked datasets

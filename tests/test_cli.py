@@ -97,3 +97,45 @@ def test_the_prefect_profile_is_written_in_a_fresh_clone_whose_server_is_already
     settings = load_settings({"SMARTGRID_HOME": str(tmp_path / "fresh")})
     profile = write_profile(settings, "http://127.0.0.1:4200/api")
     assert profile.read_text().endswith('PREFECT_API_URL = "http://127.0.0.1:4200/api"\n')
+
+
+def _command_paths() -> dict[str, object]:
+    """Every runnable command of the CLI, from the CLI itself: "db init-roles" -> its click command."""
+    import typer
+
+    from orchestration.cli.app import app
+
+    paths, todo = {}, [("", typer.main.get_command(app))]
+    while todo:
+        prefix, group = todo.pop()
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                todo.append((f"{prefix}{name} ", command))
+            else:
+                paths[f"{prefix}{name}"] = command
+    return paths
+
+
+def test_docs_cli_names_every_command_and_no_other():
+    block = (Path(__file__).parents[1] / "docs" / "cli.md").read_text().split("```")[1]
+    commands, documented = _command_paths(), set()
+    for line in block.splitlines():
+        words = [w for w in line.split("#")[0].split() if re.fullmatch(r"[a-z][a-z-]*", w)]
+        if words[:1] == ["smartgrid"] and len(words) > 1:
+            documented.add(" ".join(words[1:3]) if " ".join(words[1:3]) in commands else words[1])
+    assert len(commands) > 15 and {"report", "db init-roles", "dbt", "gx docs"} <= set(commands)
+    assert documented == set(commands)
+
+
+def test_help_texts_name_no_source_path():
+    """`--help` speaks of what a command does, not of where its code lives (no `x.py`, no `orchestration/`)."""
+    from typer.testing import CliRunner
+
+    from orchestration.cli.app import app
+
+    runner, source_path = CliRunner(), re.compile(r"\w+\.py\b|orchestration/|orchestration\.\w")
+    pages = {path: runner.invoke(app, [*path.split(), "--help"], terminal_width=200) for path in _command_paths()}
+    pages[""] = runner.invoke(app, ["--help"], terminal_width=200)
+    assert all(page.exit_code == 0 and "Usage:" in page.output for page in pages.values())
+    named = {path: source_path.findall(page.output) for path, page in pages.items()}
+    assert {path: found for path, found in named.items() if found} == {}

@@ -42,7 +42,7 @@ EXPOSURE_LABELS = {
 
 @pytest.fixture(scope="module")
 def site(settings, warehouse):
-    assert docs_site.generate() == 0
+    assert docs_site.generate(settings) == 0
     return settings.dbt_project_dir / "target"
 
 

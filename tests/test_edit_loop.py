@@ -93,7 +93,6 @@ def test_compare_lists_exactly_the_rows_a_rounding_change_alters(settings, built
     shutil.copytree(
         settings.dbt_project_dir, tmp_path / "dbt_smartgrid", ignore=shutil.ignore_patterns("target", "logs")
     )
-    shutil.copytree(settings.dbt_profiles_dir, tmp_path / "profiles")
     model = tmp_path / "dbt_smartgrid" / "models" / "marts" / "grid" / "fct_sensor_hourly.sql"
     sql = model.read_text()
     assert sql.count("round(avg(value), 6)") == 1

@@ -13,6 +13,7 @@ import pytest
 
 from orchestration.db.roles import ANALYST, LOADER, SOURCE_READER, TRANSFORMER, init_roles
 from orchestration.local.simulator import SimulationConfig, simulate
+from orchestration.report.views import ensure_views
 from tests.helpers import assert_marts_match_the_contract, assert_raw_holds_each_source_row_once, query
 
 START = datetime(2026, 3, 2, 6)
@@ -64,6 +65,13 @@ def test_the_flow_runs_with_least_privilege_roles(settings, fresh_databases, pre
     analyst = _as(warehouse, ANALYST)
     assert query(analyst, "select count(*) from marts.fct_meter_consumption_hourly")[0][0] > 0
     assert query(analyst, "select count(*) from audit.rejected_readings")[0][0] >= 0
+    # ... and the grid report's views, which dbt (re)creates as the transformer (the flow's report task did already):
+    # the same hours and energy as the mart
+    ensure_views(settings.model_copy(update={"postgres_user": TRANSFORMER}), _as(warehouse, TRANSFORMER))
+    assert query(warehouse, "select distinct viewowner from pg_views where schemaname = 'reports'") == [(TRANSFORMER,)]
+    fleet = "select count(*), sum(vee_kwh) from reports.rpt_fleet_energy_hourly"
+    mart = "select count(distinct hour_start), sum(vee_kwh) from marts.fct_meter_consumption_hourly_vee"
+    assert query(analyst, fleet) == query(warehouse, mart) and query(analyst, fleet)[0][0] == 3  # 3 hours simulated
     # ... and nothing else
     _denied(warehouse, ANALYST, "select count(*) from raw.meter_readings")
     _denied(warehouse, ANALYST, "select count(*) from audit.dq_run_results")

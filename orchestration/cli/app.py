@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from orchestration.cli import database, demo, local, pipeline, report
+from orchestration.cli import database, demo, local, pipeline, report, tools
 from orchestration.cli.common import UsageError, Verbose, configure_logging, say
 
 EXIT_USAGE = 2
@@ -29,6 +29,10 @@ app.command("backfill")(pipeline.backfill)
 app.command("report")(report.report)
 app.command("serve")(local.serve)
 app.command("stop")(local.stop)
+app.command("dbt", context_settings=tools.PASS_THROUGH)(tools.dbt)
+app.command("sqlfluff", context_settings=tools.PASS_THROUGH)(tools.sqlfluff)
+app.add_typer(tools.docs_app, name="docs")
+app.add_typer(tools.gx_app, name="gx")
 
 
 def _version(value: bool) -> None:

@@ -15,7 +15,7 @@ db_app = typer.Typer(help="The embedded PostgreSQL (when POSTGRES_HOST is unset)
 def start(verbose: Verbose = False) -> int:
     """Start the embedded PostgreSQL (if configured) and create the warehouse and source databases."""
     from orchestration.db.connection import ensure_database
-    from orchestration.db.targets import resolve_targets
+    from orchestration.local.postgres import resolve_targets
 
     config = settings()
     if not config.embedded:
@@ -48,7 +48,7 @@ def url(
     verbose: Verbose = False,
 ) -> int:
     """Print a URL psql accepts (never with the password: PGPASSWORD or ~/.pgpass supply it)."""
-    from orchestration.db.targets import resolve_targets
+    from orchestration.local.postgres import resolve_targets
 
     warehouse, source_db = resolve_targets(settings(), start=False)
     print((source_db if source else warehouse).libpq_uri())
@@ -57,9 +57,9 @@ def url(
 
 @db_app.command("init-roles")
 def init_roles(verbose: Verbose = False) -> int:
-    """Create the least-privilege roles: loader (writes raw), transformer, analyst, source reader (db/roles.py)."""
+    """Create the least-privilege roles: loader (writes raw), transformer, analyst, source reader."""
     from orchestration.db import roles
-    from orchestration.db.targets import resolve_targets
+    from orchestration.local.postgres import resolve_targets
 
     config = settings()
     say("roles ready: " + ", ".join(roles.init_roles(config, *resolve_targets(config))))

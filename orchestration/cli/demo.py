@@ -38,7 +38,7 @@ def simulate(
 
 def _simulate(start: datetime, end: datetime, config) -> None:
     from orchestration.db.connection import ensure_database
-    from orchestration.db.targets import resolve_targets
+    from orchestration.local.postgres import resolve_targets
     from orchestration.local.simulator import simulate as write_rows
 
     _, source = resolve_targets(settings())
@@ -89,7 +89,7 @@ def _print_window_rows(config, start: datetime, end: datetime) -> None:
     from rich.table import Table
 
     from orchestration.db.connection import connected
-    from orchestration.db.targets import resolve_targets
+    from orchestration.local.postgres import resolve_targets
     from orchestration.steps.gx_project import set_validation_window
 
     warehouse, _ = resolve_targets(config)

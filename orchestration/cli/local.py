@@ -31,8 +31,8 @@ def server_stop(verbose: Verbose = False) -> int:
 def serve(verbose: Verbose = False) -> int:
     """Start the Prefect server, the work pool, both deployments and a worker."""
     from orchestration.db.connection import ensure_database
-    from orchestration.db.targets import resolve_targets
     from orchestration.local import deployments
+    from orchestration.local.postgres import resolve_targets
 
     config = settings()
     for target in resolve_targets(config):

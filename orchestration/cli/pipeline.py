@@ -13,7 +13,7 @@ from orchestration.cli.common import End, NoValidation, Start, UsageError, Verbo
 def run_flow(config, start: datetime, end: datetime, *, validation: bool, cleanup: bool, name: str | None = None):
     """Run smartgrid_etl_flow against the local (or configured) Prefect API; return (success, RunReport)."""
     from orchestration.db.connection import ensure_database
-    from orchestration.db.targets import resolve_targets
+    from orchestration.local.postgres import resolve_targets
     from orchestration.local.prefect_server import ensure_prefect_api, using_api
     from orchestration.results.model import RunReport
 
@@ -60,8 +60,8 @@ def backfill(
     verbose: Verbose = False,
 ) -> int:
     """Run the flow over a long window in resumable chunks, with a progress bar."""
-    from orchestration.db.targets import resolve_targets
     from orchestration.flows.backfill import BackfillError, parse_chunk, run_backfill
+    from orchestration.local.postgres import resolve_targets
 
     start_t, end_t = window(start, end)
     try:

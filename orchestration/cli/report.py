@@ -1,7 +1,8 @@
-"""`smartgrid report [--start ISO] [--end ISO] [--out PATH]`: the grid report, one self-contained HTML file."""
+"""`smartgrid report [--start ISO] [--end ISO] [--out PATH] [--screenshot PNG]`: the grid report, one HTML file."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,13 +20,17 @@ def report(
         str | None,
         typer.Option("--out", help="The HTML file (default: $SMARTGRID_HOME/report/grid-report-<database>.html)."),
     ] = None,
+    screenshot: Annotated[
+        Path | None,
+        typer.Option("--screenshot", help="Then open it in headless Chromium and save a screenshot (README's PNG)."),
+    ] = None,
     verbose: Verbose = False,
 ) -> int:
-    """The grid report: charts of load, meter data quality, power quality and pipeline health (orchestration/report)."""
+    """The grid report: charts of load, meter data quality, power quality and pipeline health."""
     from orchestration.report.command import report_command
     from orchestration.window import WindowError
 
     try:
-        return report_command(settings(), start, end, out, say=say)
+        return report_command(settings(), start, end, out, say=say, screenshot=screenshot)
     except WindowError as exc:
         raise UsageError(str(exc)) from None

@@ -3,8 +3,8 @@
 | role | may |
 |---|---|
 | loader (`smartgrid_loader`) | write `raw` (it owns the schema) |
-| transformer (`smartgrid_transformer`) | read `raw`; own `staging`, `intermediate`, `marts`, `audit` |
-| analyst (`smartgrid_analyst`) | read `marts` and `audit.rejected_readings` |
+| transformer (`smartgrid_transformer`) | read `raw`; own `staging`, `intermediate`, `marts`, `audit`, `reports` |
+| analyst (`smartgrid_analyst`) | read `marts`, `audit.rejected_readings` and the grid report's views (`reports`) |
 | source reader (`smartgrid_source_reader`) | `select` on the source's `sensor_data` and `meter_readings` |
 
 To run the pipeline with them: POSTGRES_USER=smartgrid_transformer (dbt, the checks, the run lock),

@@ -1,19 +1,15 @@
-"""Where a database is (DbTarget, the one type for it), and where the warehouse and the source are: the
-configured servers, or the embedded one (started on demand)."""
+"""Where a database is: DbTarget, the one type for it. Which server that is (a configured one, or the embedded
+one when POSTGRES_HOST is unset) is decided above db/: local/postgres.py resolves the embedded server."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from orchestration.settings import Settings
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class DbTarget:
     """Where one PostgreSQL database lives. `host` may be a Unix-socket directory; None means the embedded
-    server before db/targets.py resolves it."""
+    server before local/postgres.py resolves it."""
 
     host: str | None
     port: int
@@ -23,7 +19,7 @@ class DbTarget:
 
     def connect_kwargs(self) -> dict:
         if self.host is None:
-            raise ConnectionError("the embedded PostgreSQL is not resolved yet: use db.targets.resolve_targets")
+            raise ConnectionError("the embedded PostgreSQL is not resolved yet: use local.postgres.resolve_targets")
         kwargs = {"host": self.host, "port": self.port, "dbname": self.dbname, "user": self.user}
         if self.password:
             kwargs["password"] = self.password
@@ -55,18 +51,3 @@ class DbTarget:
         """Safe to log: no password."""
         return f"{self.user}@{self.host}:{self.port}/{self.dbname}"
 
-
-def resolve_targets(settings: Settings, *, start: bool = True) -> tuple[DbTarget, DbTarget]:
-    """(warehouse, source). Starts the embedded server when it is configured and `start` is true."""
-    from orchestration.local.postgres import EMBEDDED_PORT, embedded_socket_dir, start_embedded
-
-    socket_dir = None
-    if settings.embedded:
-        socket_dir = start_embedded(settings) if start else embedded_socket_dir(settings)
-        if socket_dir is None:
-            raise ConnectionError("the embedded PostgreSQL is not running: start it with `smartgrid db start`")
-
-    def resolved(target: DbTarget) -> DbTarget:
-        return target if target.host is not None else replace(target, host=socket_dir, port=EMBEDDED_PORT)
-
-    return resolved(settings.warehouse), resolved(settings.source)

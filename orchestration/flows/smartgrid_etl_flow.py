@@ -17,9 +17,9 @@ from orchestration.db.connection import connection_errors, is_transient
 from orchestration.db.connection_check import DatabaseUnreachable, explain
 from orchestration.db.lock import run_lock
 from orchestration.db.roles import as_loader
-from orchestration.db.targets import resolve_targets
 from orchestration.flows.alerts import alert_on_failure
 from orchestration.flows.watchdog import current_timeout, deadline, load_timeout_seconds, run_timeout_seconds
+from orchestration.local.postgres import resolve_targets
 from orchestration.report.artifacts import grid_report_task
 from orchestration.results.model import (
     CheckpointReport,

@@ -1,4 +1,4 @@
-"""The dbt docs site: `make docs` builds it (offline), `make docs-check` looks at its lineage page in Chromium.
+"""The dbt docs site: `smartgrid docs generate` builds it (offline), `smartgrid docs check` looks at its lineage page.
 
 generate: `dbt docs generate --static` against the warehouse (the catalog then has every built relation's
 columns and types). When the warehouse database cannot be reached (a fresh clone before `make demo`), the
@@ -18,10 +18,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from orchestration.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 MARTS = ("fct_sensor_hourly", "fct_meter_consumption_hourly", "fct_customer_consumption_daily")
 SOURCES = ("ops.sensor_data", "ops.meter_readings")
+REPORT_PAGE = "grid-report.html"  # the dashboard exposures' url: the latest grid report, beside the site's index
 LINEAGE_PAGE = "#!/overview?g_v=1"  # the overview with the full-screen lineage graph open
 # A headless Chromium that stays off the network except for the page it is told to load.
 CHROMIUM_FLAGS = [
@@ -49,12 +54,12 @@ GRAPH_JS = """(() => {
 })()"""
 
 
-def generate() -> int:
-    from orchestration.db.targets import resolve_targets
-    from orchestration.settings import library_environment, load_settings
+def generate(settings: Settings) -> int:
+    """`smartgrid docs generate` (`make docs`)."""
+    from orchestration.local.postgres import resolve_targets
+    from orchestration.settings import library_environment
     from orchestration.steps.dbt_runner import dbt_environment
 
-    settings = load_settings()
     warehouse, _ = resolve_targets(settings)
     args = ["docs", "generate", "--static"]
     try:
@@ -71,8 +76,30 @@ def generate() -> int:
         result = dbtRunner().invoke([*args, "--project-dir", str(settings.dbt_project_dir)])
     target = settings.dbt_project_dir / "target"
     if result.success:
+        from orchestration.report.build import default_path
+
+        write_report_page(default_path(settings, warehouse), target)
         print(f"docs: {target / 'index.html'} (make docs-serve) and {target / 'static_index.html'} (no server)")
     return 0 if result.success else 1
+
+
+def write_report_page(report: Path, target: Path) -> Path:
+    """target/grid-report.html, the page the exposures link to: a copy of `report` (the latest grid report of the
+    warehouse), or, before there is one, a page that says how to build it. Served by `dbt docs serve`, and beside
+    static_index.html for the site without a server."""
+    import shutil
+
+    page = target / REPORT_PAGE
+    if report.exists():
+        shutil.copyfile(report, page)
+    else:
+        page.write_text(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>smartgrid grid report</title>"
+            "</head><body><h1>smartgrid grid report</h1><p>No grid report has been built for this warehouse yet: "
+            "run <code>smartgrid report</code> (or <code>make report</code>), then <code>make docs</code>.</p>"
+            "</body></html>\n"
+        )
+    return page
 
 
 def free_port() -> int:
@@ -84,7 +111,7 @@ def free_port() -> int:
 def serve(port: int) -> subprocess.Popen:
     """`dbt docs serve` on 127.0.0.1:port (what `make docs-serve` runs), once it accepts connections."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.local.dbt_cli", "docs", "serve", "--host", "127.0.0.1"]
+        [sys.executable, "-m", "orchestration.cli", "dbt", "docs", "serve", "--host", "127.0.0.1"]
         + ["--port", str(port), "--no-browser"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -136,14 +163,13 @@ def render_lineage(url: str, screenshot: Path | None = None, timeout: float = 60
     return {"graph": seen["value"], "requested": seen["requested"]}
 
 
-def check() -> int:
-    """`make docs-check`: serve the site, draw its lineage page, and say what is missing (0 when nothing)."""
+def check(settings: Settings) -> int:
+    """`smartgrid docs check` (`make docs-check`): serve the site, draw its lineage page, and say what is
+    missing (0 when nothing)."""
     if not CHROMIUM.exists():
         print(f"docs check: skipped, no Chromium at {CHROMIUM} (apt-get install chromium)")
         return 0
-    from orchestration.settings import load_settings
-
-    screenshot = load_settings().dbt_project_dir / "target" / "lineage.png"
+    screenshot = settings.dbt_project_dir / "target" / "lineage.png"
     port = free_port()
     server = serve(port)
     try:
@@ -163,16 +189,3 @@ def check() -> int:
 def is_local(url: str, port: int) -> bool:
     return url.startswith((f"http://127.0.0.1:{port}/", "data:", "about:"))
 
-
-def main(argv: list[str]) -> int:
-    command = argv[0] if argv else "generate"
-    if command == "generate":
-        return generate()
-    if command == "check":
-        return check()
-    print("usage: python -m orchestration.local.docs_site generate | check")
-    return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

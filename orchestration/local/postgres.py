@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
+from orchestration.db.targets import DbTarget
 from orchestration.settings import Settings
 
 log = logging.getLogger(__name__)
 
 EMBEDDED_PORT = 5432
+
+
+def resolve_targets(settings: Settings, *, start: bool = True) -> tuple[DbTarget, DbTarget]:
+    """(warehouse, source): the configured servers, or the embedded one, started when `start` is true."""
+    socket_dir = None
+    if settings.embedded:
+        socket_dir = start_embedded(settings) if start else embedded_socket_dir(settings)
+        if socket_dir is None:
+            raise ConnectionError("the embedded PostgreSQL is not running: start it with `smartgrid db start`")
+
+    def resolved(target: DbTarget) -> DbTarget:
+        return target if target.host is not None else replace(target, host=socket_dir, port=EMBEDDED_PORT)
+
+    return resolved(settings.warehouse), resolved(settings.source)
 
 
 def _silence_pgserver() -> None:

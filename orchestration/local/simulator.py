@@ -9,11 +9,11 @@ import csv
 import io
 import logging
 from datetime import UTC, datetime, timedelta
-from importlib.resources import files
 
 from orchestration.db.connection import connected
 from orchestration.local.simulated_data import SimulationConfig, meter_rows, sensor_rows
 from orchestration.settings import DbTarget
+from orchestration.sources import insert_columns, source_ddl
 
 __all__ = ["SimulationConfig", "simulate", "source_ddl"]
 
@@ -21,12 +21,9 @@ log = logging.getLogger(__name__)
 
 # --- writing --------------------------------------------------------------------------------------------
 
-SENSOR_COLUMNS = 'event_id, sensor_id, sensor_type, value, latitude, longitude, "timestamp", metadata, created_at'
-METER_COLUMNS = 'event_id, meter_id, customer_id, reading, unit, "timestamp", created_at'
-
-
-def source_ddl() -> str:
-    return files("orchestration").joinpath("sql/source_tables.sql").read_text()
+# simulated_data.py yields each row's values in this order: sources.py's columns, without the generated id
+SENSOR_COLUMNS = insert_columns("sensor_data")
+METER_COLUMNS = insert_columns("meter_readings")
 
 
 def _copy_rows(cur, table: str, columns: str, rows) -> int:

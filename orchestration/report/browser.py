@@ -1,13 +1,10 @@
 """Open a built report in headless Chromium (through orchestration/local/docs_site.py, Playwright): which charts
 plotly.js drew, what hovering a bar shows, every URL the page requested and its console errors. Also takes the
-README's screenshot:
-
-    python -m orchestration.report.browser REPORT.html docs/grid-report.png
+README's screenshot (`smartgrid report --screenshot docs/grid-report.png`).
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from orchestration.local import docs_site
@@ -43,18 +40,12 @@ def offsite(requested: list[str], path: Path) -> list[str]:
     return [url for url in requested if url != path.resolve().as_uri() and not url.startswith("data:")]
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: python -m orchestration.report.browser REPORT.html SCREENSHOT.png")
-        return 2
-    report, screenshot = Path(argv[0]), Path(argv[1])
+
+def check_in_browser(report: Path, screenshot: Path) -> int:
+    """Open the report, take the screenshot, print what was drawn; 0 when every chart drew, offline, error-free."""
     seen = open_report(report, screenshot)
     value = seen["value"] or {}
     print(f"{len(value.get('drawn', []))} of {len(value.get('plots', []))} charts drawn; screenshot {screenshot}")
     elsewhere = offsite(seen["requested"], report)
     print(f"  console errors: {seen['errors'] or 'none'}; requests elsewhere: {elsewhere or 'none'}")
     return 0 if value and not seen["errors"] and not elsewhere else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

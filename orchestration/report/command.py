@@ -1,4 +1,4 @@
-"""`smartgrid report [--start ISO] [--end ISO] [--out PATH]` (and `make report`)."""
+"""`smartgrid report [--start ISO] [--end ISO] [--out PATH] [--screenshot PNG]` (and `make report`)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,17 @@ from orchestration.report.build import build_report, default_path, report_window
 from orchestration.settings import Settings
 
 
-def report_command(settings: Settings, start: str | None, end: str | None, out: str | None, say: Callable) -> int:
-    """Build the report and say where it is; WindowError (bad --start/--end) is the caller's to report."""
-    from orchestration.db.targets import resolve_targets
+def report_command(
+    settings: Settings,
+    start: str | None,
+    end: str | None,
+    out: str | None,
+    say: Callable,
+    screenshot: Path | None = None,
+) -> int:
+    """Build the report and say where it is (and, with `screenshot`, check it in Chromium and save a screenshot);
+    WindowError (bad --start/--end) is the caller's to report."""
+    from orchestration.local.postgres import resolve_targets
 
     window = report_window(start, end)
     warehouse, _ = resolve_targets(settings)
@@ -25,4 +33,8 @@ def report_command(settings: Settings, start: str | None, end: str | None, out: 
         f"grid report {window[0]:%Y-%m-%d %H:%M} .. {window[1]:%Y-%m-%d %H:%M} UTC: {result.charts_drawn} of "
         f"{result.charts} charts with data, written in {result.seconds:.1f} s\n  {result.path.as_uri()}"
     )
+    if screenshot is not None:
+        from orchestration.report.browser import check_in_browser
+
+        return check_in_browser(result.path, screenshot)
     return 0

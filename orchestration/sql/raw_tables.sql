@@ -1,6 +1,6 @@
--- The warehouse's raw schema (docs/data-contract.md §2): every source column with its source type, plus load
--- metadata. event_id is unique, so a source row can be in raw only once however often it is loaded.
-create schema if not exists raw;
+-- The warehouse's raw schema (docs/data-contract.md §2), after the schema and its copies of the source tables that
+-- orchestration/sources.py generates (every source column with its source type, plus _load_id and _loaded_at;
+-- event_id is unique, so a source row can be in raw only once however often it is loaded).
 
 create table if not exists raw.load_log (
     load_id      uuid not null,
@@ -17,36 +17,10 @@ create table if not exists raw.load_log (
 alter table raw.load_log add column if not exists source_max_id bigint;
 create index if not exists load_log_table_finished_idx on raw.load_log (table_name, finished_at);
 
-create table if not exists raw.sensor_data (
-    id          bigint not null,
-    event_id    varchar(255) not null unique,
-    sensor_id   varchar(100) not null,
-    sensor_type varchar(50)  not null,
-    value       numeric(10, 4) not null,
-    latitude    numeric(10, 7),
-    longitude   numeric(10, 7),
-    "timestamp" timestamp not null,
-    metadata    jsonb,
-    created_at  timestamp not null,
-    _load_id    uuid not null,
-    _loaded_at  timestamptz not null
-);
 create index if not exists sensor_data_loaded_at_idx on raw.sensor_data (_loaded_at);
 drop index if exists raw.sensor_data_hour_idx;
 create index if not exists sensor_data_timestamp_idx on raw.sensor_data ("timestamp");
 
-create table if not exists raw.meter_readings (
-    id          bigint not null,
-    event_id    varchar(255) not null unique,
-    meter_id    varchar(100) not null,
-    customer_id varchar(100) not null,
-    reading     numeric(12, 4) not null,
-    unit        varchar(10),
-    "timestamp" timestamp not null,
-    created_at  timestamp not null,
-    _load_id    uuid not null,
-    _loaded_at  timestamptz not null
-);
 create index if not exists meter_readings_loaded_at_idx on raw.meter_readings (_loaded_at);
 drop index if exists raw.meter_readings_hour_idx;
 create index if not exists meter_readings_timestamp_idx on raw.meter_readings ("timestamp");

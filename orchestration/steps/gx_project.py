@@ -1,6 +1,6 @@
 """The Great Expectations project, defined in code: window queries, suites, and writing them into gx/.
 
-`python -m orchestration.steps.gx_project` writes the data source, assets, suites, validation definitions and the
+`smartgrid gx build` writes the data source, assets, suites, validation definitions and the
 checkpoint into the file context in `gx/` (commit the JSON it writes). A run writes its window into
 `audit.validation_window`; the query assets read raw and the marts through it, so one committed checkpoint
 validates any window (no partitioner to round-trip through the file context).
@@ -208,19 +208,6 @@ def set_validation_window(settings: Settings, warehouse: DbTarget, start: dateti
 
 
 def build_data_docs(settings: Settings, warehouse: DbTarget) -> list[str]:
-    """`make gx-docs`: the Great Expectations site over every stored validation result; returns its pages."""
+    """`smartgrid gx docs`: the Great Expectations site over every stored validation result; returns its pages."""
     return list(gx_context(settings, warehouse).build_data_docs().values())
 
-
-if __name__ == "__main__":
-    import sys
-
-    from orchestration.db.targets import resolve_targets
-    from orchestration.settings import load_settings
-
-    settings = load_settings()
-    if sys.argv[1:] == ["docs"]:
-        print("Great Expectations data docs:", *build_data_docs(settings, resolve_targets(settings)[0]))
-    else:
-        build_gx_project(settings, resolve_targets(settings)[0])
-        print("gx/ written; review and commit the JSON that changed")

@@ -24,34 +24,11 @@ from psycopg2.errors import UndefinedTable
 from orchestration.db.connection import connected
 from orchestration.results.model import LoadResult, TableLoad
 from orchestration.settings import DbTarget
+from orchestration.sources import SOURCE_COLUMNS, raw_tables_ddl
 from orchestration.steps import reconcile
 
 log = logging.getLogger(__name__)
 
-SOURCE_COLUMNS = {
-    "sensor_data": (
-        "id",
-        "event_id",
-        "sensor_id",
-        "sensor_type",
-        "value",
-        "latitude",
-        "longitude",
-        "timestamp",
-        "metadata",
-        "created_at",
-    ),
-    "meter_readings": (
-        "id",
-        "event_id",
-        "meter_id",
-        "customer_id",
-        "reading",
-        "unit",
-        "timestamp",
-        "created_at",
-    ),
-}
 LOAD_LOCK_KEYS = {"sensor_data": 5_317_001, "meter_readings": 5_317_003}  # pg_advisory_xact_lock per raw table
 SCHEMA_LOCK_KEY = 5_317_004  # serialises raw's DDL (concurrent `create ... if not exists` collide in pg_type)
 LOCK_TIMEOUT = "15min"
@@ -63,7 +40,9 @@ class SourceSchemaError(RuntimeError):
 
 
 def raw_ddl() -> str:
-    return files("orchestration").joinpath("sql/raw_tables.sql").read_text()
+    """raw's tables (sources.py declares the copies of the source tables), load log, retention and fingerprints."""
+    rest = files("orchestration").joinpath("sql/raw_tables.sql").read_text()
+    return "create schema if not exists raw;\n" + raw_tables_ddl() + rest
 
 
 def load_raw(

@@ -1,0 +1,49 @@
+"""The source tables' columns are declared once (orchestration/sources.py): the DDL of the source and of raw, the
+loader's and the simulator's column lists come from it, and dbt's source definition lists the same columns."""
+
+from __future__ import annotations
+
+import yaml
+
+from orchestration.sources import SOURCE_COLUMNS
+from tests.helpers import query
+
+# hand-copied from docs/data-contract.md §1, so that a change to sources.py is a change to the contract too
+CONTRACT = {
+    "sensor_data": "id event_id sensor_id sensor_type value latitude longitude timestamp metadata created_at",
+    "meter_readings": "id event_id meter_id customer_id reading unit timestamp created_at",
+}
+
+
+def test_the_declaration_is_the_contracts_columns():
+    assert {table: " ".join(columns) for table, columns in SOURCE_COLUMNS.items()} == CONTRACT
+
+
+def test_dbt_source_lists_the_declared_columns_in_order(settings):
+    path = settings.dbt_project_dir / "models" / "staging" / "ops" / "_ops__sources.yml"
+    (source,) = yaml.safe_load(path.read_text())["sources"]
+    in_dbt = {table["name"]: tuple(column["name"] for column in table["columns"]) for table in source["tables"]}
+    assert in_dbt == {table: (*columns, "_load_id", "_loaded_at") for table, columns in SOURCE_COLUMNS.items()}
+
+
+def test_the_generated_tables_have_the_declared_columns(fresh_databases):
+    """Source and raw as PostgreSQL made them from the generated DDL: names, order, types, nullability."""
+    from orchestration.db.connection import connected
+    from orchestration.steps.loader import raw_ddl
+
+    warehouse, source = fresh_databases
+    with connected(warehouse) as conn, conn.cursor() as cur:
+        cur.execute(raw_ddl())
+    columns = (
+        "select column_name, data_type, is_nullable, column_default is not null from information_schema.columns "
+        "where table_schema = %s and table_name = %s order by ordinal_position"
+    )
+    meters_in_source = query(source, columns, ("public", "meter_readings"))
+    assert [c[0] for c in meters_in_source] == CONTRACT["meter_readings"].split()
+    assert meters_in_source[0] == ("id", "bigint", "NO", True)  # bigserial: a sequence default
+    assert meters_in_source[5] == ("unit", "character varying", "YES", True)  # default 'kWh'
+    sensors_in_raw = query(warehouse, columns, ("raw", "sensor_data"))
+    assert [c[0] for c in sensors_in_raw] == [*CONTRACT["sensor_data"].split(), "_load_id", "_loaded_at"]
+    assert sensors_in_raw[0] == ("id", "bigint", "NO", False)  # raw keeps the source's ids: no sequence
+    assert sensors_in_raw[4] == ("value", "numeric", "NO", False)
+    assert sensors_in_raw[-1] == ("_loaded_at", "timestamp with time zone", "NO", False)
