@@ -1,6 +1,6 @@
 """Meter VEE on the real warehouse: the like-day estimate of a 5-hour gap, its replacement when the missing
-readings arrive late, its recomputation when a reference day changes, whatever the session time zone (local-time
-days around DST: tests/test_local_days.py).
+readings arrive late, its recomputation when a reference day changes, whatever the session time zone (like days
+across DST and holidays: tests/test_like_days.py; local-time days: tests/test_local_days.py).
 
 Every number is worked out in the comments. Times are UTC unless they say local.
 """
@@ -19,22 +19,22 @@ from tests.helpers import build, d, insert_meter_rows, mart_rows, query
 pytestmark = pytest.mark.slow
 
 QUARTER = timedelta(minutes=15)
-GAP_DAY = datetime(2026, 3, 10)  # a Tuesday; its like days are the Tuesdays before it
-FIRST_DAY = GAP_DAY - timedelta(days=28)  # 2026-02-10, four Tuesdays back
+GAP_DAY = datetime(2026, 3, 10)  # a Tuesday (CET: local = UTC + 1 h); its like days are the working days before it
+FIRST_DAY = GAP_DAY - timedelta(days=28)  # 2026-02-10
 END = GAP_DAY + timedelta(days=1)  # the last reading is at 2026-03-11 00:00
 
 # kWh per UTC hour. Every hour uses 1 kWh except hours 10-14, whose shape differs by day:
-PROFILE = {10: 1, 11: 2, 12: 3, 13: 2, 14: 2}  # the ordinary Tuesday shape
+PROFILE = {10: 1, 11: 2, 12: 3, 13: 2, 14: 2}  # the ordinary working-day shape
 HOURS_10_TO_14 = {
-    FIRST_DAY: {h: 3 * v for h, v in PROFILE.items()},  # 02-10: 3 x the shape (every other hour too)
-    GAP_DAY - timedelta(days=21): {h: 2 * v for h, v in PROFILE.items()},  # 02-17: 2 x the shape
-    GAP_DAY - timedelta(days=14): {10: 5, 11: 1, 12: 1, 13: 1, 14: 2},  # 02-24: another shape
+    GAP_DAY - timedelta(days=5): {h: 3 * v for h, v in PROFILE.items()},  # Thu 03-05: 3 x the shape (every hour)
+    GAP_DAY - timedelta(days=4): {h: 2 * v for h, v in PROFILE.items()},  # Fri 03-06: 2 x the shape
+    GAP_DAY - timedelta(days=1): {10: 5, 11: 1, 12: 1, 13: 1, 14: 2},  # Mon 03-09: another shape
     GAP_DAY: {10: 1, 11: 2, 12: 6, 13: 3, 14: 3},  # what the gap day really used: 15 kWh
 }
-MULTIPLIER = {FIRST_DAY: 3, GAP_DAY - timedelta(days=21): 2}  # applies to all of that day's hours
-# held back at first: 02-24 20:15 (a 30-minute gap: that Tuesday carries an interpolated hour, so it is not
-# a like day) and the gap day's readings 10:15 .. 14:45 (a 5-hour gap, 10:00 -> 15:00)
-REFERENCE_HOLE = [GAP_DAY - timedelta(days=14) + timedelta(hours=20, minutes=15)]
+MULTIPLIER = {GAP_DAY - timedelta(days=5): 3, GAP_DAY - timedelta(days=4): 2}  # applies to all of that day's hours
+# held back at first: 03-09 20:15 (a 30-minute gap: that Monday carries an interpolated hour, so it is not a like
+# day) and the gap day's readings 10:15 .. 14:45 (a 5-hour gap, 10:00 -> 15:00)
+REFERENCE_HOLE = [GAP_DAY - timedelta(days=1) + timedelta(hours=20, minutes=15)]
 GAP_HOLE = [GAP_DAY + timedelta(hours=10) + QUARTER * i for i in range(1, 20)]
 
 
@@ -111,10 +111,11 @@ def test_a_five_hour_gap_is_estimated_from_like_days_and_replaced_by_late_readin
 
     # Across the gap 10:00 -> 15:00 the register rises by what those hours used, 1 + 2 + 6 + 3 + 3 = 15 kWh.
     # docs/data-contract.md §4 spreads it linearly, 3 kWh an hour, and calls the hours questionable (10).
-    # Like days: Tuesdays without estimates, nearest first: 03-03 (shape 1,2,3,2,2), 02-24 has an interpolated
-    # hour (skipped), 02-17 (2,4,6,4,4), 02-10 (3,6,9,6,6). Their average 2,4,6,4,4 (sum 20) scaled to 15 kWh:
-    # 15 x 2/20 = 1.5, 15 x 4/20 = 3, 15 x 6/20 = 4.5, 3, 3 (sum 15), code 8.
-    references = "2026-03-03,2026-02-17,2026-02-10"
+    # Like days: all-measured working days before the gap, nearest first (local = UTC + 1 h all along, so the
+    # hours line up): Mon 03-09 has an interpolated hour (skipped), Fri 03-06 (2,4,6,4,4), Thu 03-05 (3,6,9,6,6),
+    # Wed 03-04 (1,2,3,2,2). Their average 2,4,6,4,4 (sum 20) scaled to 15 kWh: 15 x 2/20 = 1.5, 15 x 4/20 = 3,
+    # 15 x 6/20 = 4.5, 3, 3 (sum 15), code 8.
+    references = "2026-03-06,2026-03-05,2026-03-04"
     hours = vee_hours(warehouse, GAP_DAY)
     assert {h: hours[h] for h in range(9, 16)} == {
         9: (d("1"), d("0"), None, d("1"), 0, None),
@@ -136,27 +137,27 @@ def test_a_five_hour_gap_is_estimated_from_like_days_and_replaced_by_late_readin
     register_delta = registers[END] - registers[GAP_DAY]
     assert register_delta == d("34")
     assert day_total(warehouse, "fct_meter_consumption_hourly_vee", "vee_kwh", GAP_DAY) == register_delta
-    # the gap rule: 96 quarter-hours expected on each full day; the gap day misses 19, 02-24 misses one
+    # the gap rule: 96 quarter-hours expected on each full local day; the gap day misses 19, 03-09 misses one
     assert gap_exceptions(warehouse) == {
         GAP_DAY.date(): (19, d("77"), d("96")),
-        (GAP_DAY - timedelta(days=14)).date(): (1, d("95"), d("96")),
+        (GAP_DAY - timedelta(days=1)).date(): (1, d("95"), d("96")),
     }
 
-    # 02-24 20:15 arrives late: that Tuesday becomes a like day and is nearer than 02-17 and 02-10, so the
-    # estimate of the gap day (two weeks later) changes although nothing on the gap day arrived.
-    # Like days 03-03, 02-24, 02-17: hours 10-14 sum to (1+5+2, 2+1+4, 3+1+6, 2+1+4, 2+2+4) = 8, 7, 10, 7, 8
-    # (total 40); 15 kWh x 8/40 = 3, x 7/40 = 2.625, x 10/40 = 3.75, 2.625, 3.
+    # 03-09 20:15 arrives late: that Monday becomes a like day and the nearest, so the estimate of the gap day
+    # changes although nothing on the gap day arrived.
+    # Like days 03-09, 03-06, 03-05: hours 10-14 sum to (5+2+3, 1+4+6, 1+6+9, 1+4+6, 2+4+6) = 10, 11, 16, 11, 12
+    # (total 60); 15 kWh x 10/60 = 2.5, x 11/60 = 2.75, x 16/60 = 4, 2.75, 3.
     arrival = END + timedelta(hours=5)
     insert_meter_rows(source, [meter_row(t, registers[t], arrived=arrival) for t in REFERENCE_HOLE])
     load_raw(warehouse, source, END, END + timedelta(hours=6))
     build(settings, warehouse)
-    references = "2026-03-03,2026-02-24,2026-02-17"
+    references = "2026-03-09,2026-03-06,2026-03-05"
     hours = vee_hours(warehouse, GAP_DAY)
     assert {h: (hours[h][2], hours[h][4], hours[h][5]) for h in range(10, 15)} == {
-        10: (d("3"), 8, references),
-        11: (d("2.625"), 8, references),
-        12: (d("3.75"), 8, references),
-        13: (d("2.625"), 8, references),
+        10: (d("2.5"), 8, references),
+        11: (d("2.75"), 8, references),
+        12: (d("4"), 8, references),
+        13: (d("2.75"), 8, references),
         14: (d("3"), 8, references),
     }
     assert day_total(warehouse, "fct_meter_consumption_hourly_vee", "vee_kwh", GAP_DAY) == register_delta
@@ -185,9 +186,9 @@ def test_a_five_hour_gap_is_estimated_from_like_days_and_replaced_by_late_readin
     assert whole_mart(warehouse, "fct_meter_consumption_hourly_vee") == incremental
 
 
-def test_like_days_are_whole_utc_weeks_whatever_the_session_time_zone(settings, fresh_databases, monkeypatch):
-    """New York springs forward on 2026-03-08, between the gap day and its like days: a week back in New York
-    local time would be 167 hours, not 168, and pick the wrong hours."""
+def test_like_days_do_not_follow_the_session_time_zone(settings, fresh_databases, monkeypatch):
+    """The like days live on the utility's clock (var local_time_zone), not the database session's: New York
+    springs forward on 2026-03-08, between the gap day and its like days, and must move no hour."""
     warehouse, source = fresh_databases
     held_back = set(REFERENCE_HOLE + GAP_HOLE)  # as in the first state of the test above
     insert_meter_rows(source, [meter_row(t, r) for t, r in register_series() if t not in held_back])
@@ -195,6 +196,6 @@ def test_like_days_are_whole_utc_weeks_whatever_the_session_time_zone(settings, 
     monkeypatch.setitem(os.environ, "PGTZ", "America/New_York")
     build(settings, warehouse)
     hours = vee_hours(warehouse, GAP_DAY)
-    # the same like days and numbers as in UTC above: 1.5, 3, 4.5, 3, 3
+    # the same like days and numbers as in a UTC session above: 1.5, 3, 4.5, 3, 3
     assert [hours[h][2] for h in range(10, 15)] == [d("1.5"), d("3"), d("4.5"), d("3"), d("3")]
-    assert hours[10][5] == "2026-03-03,2026-02-17,2026-02-10"
+    assert hours[10][5] == "2026-03-06,2026-03-05,2026-03-04"

@@ -43,8 +43,8 @@ changed_meter_hours as (
 
 ),
 
-{#- a long gap may take a changed day as a like-day reference: every gap ending more than 7 days after the
-    day and starting within like_day_max_weeks_back weeks of it -#}
+{#- a long gap may take a changed day as a like-day reference: every gap starting after the day and within
+    like_day_max_weeks_back weeks of it (local days lie within a day of UTC days) -#}
 gaps_referencing_changed_days as (
 
     select distinct
@@ -60,9 +60,9 @@ gaps_referencing_changed_days as (
 
     inner join {{ ref('int_meter_long_gaps') }} as long_gaps
         on changed_days.meter_id = long_gaps.meter_id
-        and long_gaps.ended_at > changed_days.day_start + interval '7 days'
+        and long_gaps.started_at >= changed_days.day_start
         and long_gaps.started_at
-            < changed_days.day_start + interval '{{ 7 * var("like_day_max_weeks_back") + 1 }} days'
+            < changed_days.day_start + interval '{{ 7 * var("like_day_max_weeks_back") + 2 }} days'
 
 ),
 
