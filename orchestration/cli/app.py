@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from orchestration.cli import database, demo, local, pipeline, report
+from orchestration.cli import database, demo, deploy, local, pipeline, report
 from orchestration.cli.common import UsageError, Verbose, configure_logging, say
 
 EXIT_USAGE = 2
@@ -29,6 +29,7 @@ app.command("backfill")(pipeline.backfill)
 app.command("report")(report.report)
 app.command("serve")(local.serve)
 app.command("stop")(local.stop)
+app.command("deploy")(deploy.deploy)
 
 
 def _version(value: bool) -> None:

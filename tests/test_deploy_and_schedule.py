@@ -1,0 +1,245 @@
+"""Operations on a real Prefect server (one server for the module, started with the environment `make serve`
+gives its own: leases on disk): `smartgrid deploy` applies the deployments and the automations of
+orchestration/automations.yaml (the production steps of docs/operations.md, on an empty server); each automation
+alerts once for its case with no flow process running; a worker killed while it submits a run does not stop the
+schedule, and the run that finds the slot taken shows as waiting."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from orchestration.flows.automations import FAILED, LATE, NO_COMPLETED_RUN, STUCK_PENDING, ZOMBIE
+from tests.helpers import insert_meter_rows, insert_sensor_rows, scalar
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+ALL = [FAILED, LATE, NO_COMPLETED_RUN, ZOMBIE, STUCK_PENDING]
+NO_RUN_PERIOD = 45  # SMARTGRID_ALERT_NO_COMPLETED_RUN_SECONDS for this server (production: 7200)
+received: list[dict] = []
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802 - the http.server API
+        received.append({**json.loads(self.rfile.read(int(self.headers["Content-Length"]))), "at": time.monotonic()})
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def webhook():
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/hook?token=t0ken"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """An empty `prefect server start` with the environment `make serve` gives its server; only the waits between
+    a slot's release and the next attempt are shortened (repossessor every 5 s, a waiting run retried after 5 s)."""
+    from orchestration.local.prefect_server import healthy, server_environment
+
+    home, port = tmp_path_factory.mktemp("prefect"), _free_port()
+    env = {**os.environ, **server_environment(home, port), "PREFECT_SERVER_SERVICES_REPOSSESSOR_LOOP_SECONDS": "5",
+           "PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS": "5"}  # fmt: skip
+    env.pop("PREFECT_API_URL", None)
+    log = open(home / "server.log", "wb")  # noqa: SIM115 - handed to the server process
+    process = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    url = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + 180
+    while not healthy(url):
+        assert process.poll() is None and time.monotonic() < deadline, (home / "server.log").read_text()[-2000:]
+        time.sleep(1)
+    yield url
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=60)
+    log.close()
+
+
+def _cli(*args: str, api: str, extra: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PREFECT_API_URL": api, "COLUMNS": "400", **(extra or {})}
+    return subprocess.run(args, env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def deployed(server, webhook):
+    """docs/operations.md's production step, twice: `smartgrid deploy` with PREFECT_API_URL set."""
+    extra = {"SMARTGRID_ALERT_WEBHOOK_URL": webhook, "SMARTGRID_ALERT_NO_COMPLETED_RUN_SECONDS": str(NO_RUN_PERIOD)}
+    for _ in range(2):  # the second apply replaces, never doubles
+        done = _cli(str(BIN / "smartgrid"), "deploy", api=server, extra=extra)
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert "t0ken" not in done.stdout + done.stderr  # the webhook's token is never printed
+    return time.monotonic(), done.stderr
+
+
+@contextmanager
+def _client(api: str):
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: api}), get_client(sync_client=True) as client:
+        yield client
+
+
+def _alerts(subject: str, text: str = "", wait_seconds: float = 0) -> list[dict]:
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        found = [a for a in received if a.get("subject") == subject and text in a.get("text", "")]
+        if found or time.monotonic() >= deadline:
+            return found
+        time.sleep(0.5)
+
+
+def test_deploy_applies_deployments_and_automations_to_an_empty_server(server, deployed):
+    from importlib.metadata import version
+
+    _, output = deployed
+    listed = _cli(str(BIN / "prefect"), "automation", "ls", api=server)
+    assert listed.returncode == 0, listed.stderr
+    for name in ALL:  # through the CLI; once each, after two deploys
+        assert listed.stdout.count(name) == 1, (name, listed.stdout)
+    with _client(server) as client:
+        for name in ("hourly", "daily-cleanup"):
+            deployment = client.read_deployment_by_name(f"smartgrid-etl-flow/{name}")
+            assert deployment.global_concurrency_limit.limit == 1
+            assert deployment.concurrency_options.collision_strategy == "ENQUEUE"
+            assert deployment.concurrency_options.grace_period_seconds == 120
+            assert deployment.version.startswith(version("smartgrid-elt") + "+"), deployment.version  # + the commit
+            assert deployment.job_variables["env"]["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] == "60"
+    assert "automation installed: smartgrid: run late" in output
+
+
+def test_each_automation_alerts_once_for_its_case_with_no_flow_process(server, deployed):
+    from prefect.states import Crashed, Failed, Scheduled
+
+    installed_at, _ = deployed
+    with _client(server) as client:
+        hourly = client.read_deployment_by_name("smartgrid-etl-flow/hourly")
+        failed = client.create_flow_run_from_deployment(hourly.id)
+        client.set_flow_run_state(failed.id, Failed(message="checkpoint run_window failed"), force=True)
+        crashed = client.create_flow_run_from_deployment(hourly.id)
+        client.set_flow_run_state(crashed.id, Crashed(message="exited with status code -9"), force=True)
+        # no worker polls this server now: a run scheduled a minute ago never starts, the server marks it Late
+        late = client.create_flow_run_from_deployment(
+            hourly.id, state=Scheduled(scheduled_time=datetime.now(UTC) - timedelta(minutes=1))
+        )
+        try:
+            assert len(_alerts(FAILED, f"{failed.name} of smartgrid-etl-flow (hourly) is Failed", 90)) == 1
+            crash_alerts = _alerts(FAILED, f"{crashed.name} of smartgrid-etl-flow (hourly) is Crashed", 90)
+            assert len(crash_alerts) == 1 and "status code -9" in crash_alerts[0]["text"]
+            assert len(_alerts(LATE, f"{late.name} of smartgrid-etl-flow (hourly) is Late", 120)) == 1
+            # nothing completed since the automations were installed: one alert after the period, not before
+            first = _alerts(NO_COMPLETED_RUN, wait_seconds=installed_at + NO_RUN_PERIOD + 60 - time.monotonic())
+            assert len(first) == 1 and first[0]["at"] - installed_at >= NO_RUN_PERIOD - 5, first
+            assert "smartgrid-etl-flow/hourly" in first[0]["text"]
+            time.sleep(max(0.0, first[0]["at"] + NO_RUN_PERIOD * 0.6 - time.monotonic()))
+            assert len(_alerts(NO_COMPLETED_RUN)) == 1
+            assert _alerts(FAILED, late.name) == []  # each run alerted for its own case only
+        finally:
+            client.delete_flow_run(late.id)  # nothing left for the next test's worker to pick up
+    assert all("t0ken" not in json.dumps(a) for a in received)
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+def _start_worker(api: str, tmp_path: Path) -> subprocess.Popen:
+    env = {**os.environ, "PREFECT_API_URL": api, "SMARTGRID_REPO_ROOT": str(REPO), "PREFECT_WORKER_QUERY_SECONDS": "2"}
+    log = open(tmp_path / "worker.log", "ab")  # noqa: SIM115 - handed to the worker
+    return subprocess.Popen([str(BIN / "prefect"), "worker", "start", "--pool", "smartgrid-process"], env=env,
+                            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+
+
+def _kill(process: subprocess.Popen) -> None:
+    """SIGKILL the worker and every process it started: a machine that died."""
+    for pid in [process.pid, *_descendants(process.pid)]:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    process.wait(timeout=30)
+
+
+def test_a_worker_killed_while_submitting_a_run_does_not_stop_the_schedule(server, deployed, fresh_databases,
+                                                                           tmp_path):  # fmt: skip
+    from prefect.client.schemas.actions import DeploymentUpdate
+    from prefect.client.schemas.objects import ConcurrencyOptions
+
+    warehouse, source = fresh_databases
+    hour = datetime(2026, 5, 4, 10)
+    insert_meter_rows(source, [dict(event_id="m1", meter_id="M", customer_id="C", reading=1, timestamp=hour)])
+    insert_sensor_rows(source, [dict(event_id="s1", sensor_id="S", sensor_type="power", value=1, timestamp=hour)])
+    window = {"start_time": hour.isoformat(), "end_time": (hour + timedelta(hours=1)).isoformat(),
+              "enable_validation": False}  # fmt: skip
+    log = tmp_path / "worker.log"
+    with _client(server) as client:
+        hourly = client.read_deployment_by_name("smartgrid-etl-flow/hourly")
+        # the shortest grace period Prefect allows (production: 120 s), so the test waits 60 s, not 120
+        client.update_deployment(hourly.id, DeploymentUpdate(
+            concurrency_options=ConcurrencyOptions(collision_strategy="ENQUEUE", grace_period_seconds=60)))  # fmt: skip
+        stuck = client.create_flow_run_from_deployment(hourly.id, parameters=window)
+        worker = _start_worker(server, tmp_path)
+        try:
+            deadline = time.monotonic() + 120
+            while client.read_flow_run(stuck.id).state.type.value != "PENDING":  # the worker took the slot
+                assert time.monotonic() < deadline and worker.poll() is None, log.read_text()[-3000:]
+                time.sleep(0.05)
+        finally:
+            _kill(worker)  # the worker and anything it started, mid-submission
+        killed_at = time.monotonic()
+        time.sleep(3)
+        assert client.read_flow_run(stuck.id).state.type.value == "PENDING"  # nobody will start it: it holds the slot
+
+        # the next run: it waits, shown as waiting, while the dead submission holds the slot; then it runs
+        following = client.create_flow_run_from_deployment(hourly.id, parameters=window)
+        worker = _start_worker(server, tmp_path)
+        try:
+            states, deadline = set(), time.monotonic() + 420
+            while not (state := client.read_flow_run(following.id).state).is_final():
+                states.add(state.name)
+                assert time.monotonic() < deadline, (states, log.read_text()[-3000:])
+                time.sleep(1)
+        finally:
+            _kill(worker)
+        assert state.is_completed(), (state, log.read_text()[-3000:])
+        assert "AwaitingConcurrencySlot" in states, states  # waiting, not Running, while the slot was taken
+        assert time.monotonic() - killed_at >= 60 - 5  # it ran once the grace period had given the slot back
+        assert client.read_flow_run(stuck.id).state.type.value == "PENDING"
+        run = client.read_flow_run(following.id)
+    assert run.name == "hourly 2026-05-04T10:00Z"  # named after its window (flow_run_name)
+    assert scalar(warehouse, "select count(*) from raw.meter_readings") == 1
