@@ -56,28 +56,51 @@ def webhook():
     server.shutdown()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """An empty `prefect server start` with the environment `make serve` gives its server; only the waits between
-    a slot's release and the next attempt are shortened (repossessor every 5 s, a waiting run retried after 5 s)."""
-    from orchestration.local.prefect_server import healthy, server_environment
+class _Server:
+    """`prefect server start` with the environment `make serve` gives its server; only the waits between a slot's
+    release and the next attempt are shortened (repossessor every 5 s, a waiting run retried after 5 s)."""
 
-    home, port = tmp_path_factory.mktemp("prefect"), _free_port()
-    env = {**os.environ, **server_environment(home, port), "PREFECT_SERVER_SERVICES_REPOSSESSOR_LOOP_SECONDS": "5",
-           "PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS": "5"}  # fmt: skip
-    env.pop("PREFECT_API_URL", None)
-    log = open(home / "server.log", "wb")  # noqa: SIM115 - handed to the server process
-    process = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-    url = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + 180
-    while not healthy(url):
-        assert process.poll() is None and time.monotonic() < deadline, (home / "server.log").read_text()[-2000:]
-        time.sleep(1)
-    yield url
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=60)
-    log.close()
+    def __init__(self, home: Path):
+        from orchestration.local.prefect_server import server_environment
+
+        self.home, port = home, _free_port()
+        self.url = f"http://127.0.0.1:{port}/api"
+        waits = {"PREFECT_SERVER_SERVICES_REPOSSESSOR_LOOP_SECONDS": "5",
+                 "PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS": "5"}  # fmt: skip
+        self.env = {**os.environ, **server_environment(home, port), **waits}
+        self.env.pop("PREFECT_API_URL", None)
+        self.command = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+        self.start()
+
+    def start(self) -> None:
+        from orchestration.local.prefect_server import healthy
+
+        with open(self.home / "server.log", "ab") as log:
+            self.process = subprocess.Popen(self.command, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)  # fmt: skip
+        deadline = time.monotonic() + 180
+        while not healthy(self.url):
+            assert self.process.poll() is None and time.monotonic() < deadline, self.log()
+            time.sleep(1)
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=60)
+
+    def log(self) -> str:
+        return (self.home / "server.log").read_text()[-2000:]
+
+
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory):
+    server = _Server(tmp_path_factory.mktemp("prefect"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(prefect_server):
+    return prefect_server.url
 
 
 def _cli(*args: str, api: str, extra: dict | None = None) -> subprocess.CompletedProcess:
@@ -195,8 +218,8 @@ def _kill(process: subprocess.Popen) -> None:
     process.wait(timeout=30)
 
 
-def test_a_worker_killed_while_submitting_a_run_does_not_stop_the_schedule(server, deployed, fresh_databases,
-                                                                           tmp_path):  # fmt: skip
+def test_a_worker_killed_while_submitting_a_run_does_not_stop_the_schedule(prefect_server, server, deployed,
+                                                                           fresh_databases, tmp_path):  # fmt: skip
     from prefect.client.schemas.actions import DeploymentUpdate
     from prefect.client.schemas.objects import ConcurrencyOptions
 
@@ -224,6 +247,8 @@ def test_a_worker_killed_while_submitting_a_run_does_not_stop_the_schedule(serve
         killed_at = time.monotonic()
         time.sleep(3)
         assert client.read_flow_run(stuck.id).state.type.value == "PENDING"  # nobody will start it: it holds the slot
+        prefect_server.stop()  # then `make stop` / `make serve`: the server restarts (its leases must survive)
+        prefect_server.start()
 
         # the next run: it waits, shown as waiting, while the dead submission holds the slot; then it runs
         following = client.create_flow_run_from_deployment(hourly.id, parameters=window)
@@ -243,3 +268,30 @@ def test_a_worker_killed_while_submitting_a_run_does_not_stop_the_schedule(serve
         run = client.read_flow_run(following.id)
     assert run.name == "hourly 2026-05-04T10:00Z"  # named after its window (flow_run_name)
     assert scalar(warehouse, "select count(*) from raw.meter_readings") == 1
+
+
+def test_make_serve_installs_the_automations_on_the_server_it_starts(webhook):
+    """`SMARTGRID_ALERT_WEBHOOK_URL=... make serve`, then `prefect automation ls` with the profile `make serve`
+    wrote (PREFECT_HOME=.smartgrid/prefect, docs/operations.md): the automations are on that server."""
+    from orchestration.local.deployments import stop_worker
+    from orchestration.local.prefect_server import process_alive, stop_server
+    from orchestration.settings import load_settings
+
+    settings = load_settings()
+    if process_alive(settings.prefect_home / "server.pid"):
+        pytest.skip("this checkout's local Prefect server is running (make stop first): the test starts its own")
+    env = {**os.environ, "SMARTGRID_PREFECT_PORT": str(_free_port()), "SMARTGRID_ALERT_WEBHOOK_URL": webhook,
+           "COLUMNS": "400"}  # fmt: skip
+    env.pop("PREFECT_API_URL", None)
+    try:
+        served = subprocess.run(["make", "serve"], env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
+        assert served.returncode == 0, served.stdout[-2000:] + served.stderr[-2000:]
+        listed = subprocess.run([str(BIN / "prefect"), "automation", "ls"], capture_output=True, text=True,
+                                env={**env, "PREFECT_HOME": str(settings.prefect_home)}, cwd=REPO)  # fmt: skip
+    finally:
+        stop_worker(settings)
+        stop_server(settings)
+    assert listed.returncode == 0, listed.stderr
+    for name in ALL:
+        assert listed.stdout.count(name) == 1, (name, listed.stdout)
+    assert "automation installed: smartgrid: run failed or crashed" in served.stderr
