@@ -295,3 +295,24 @@ def test_make_serve_installs_the_automations_on_the_server_it_starts(webhook):
     for name in ALL:
         assert listed.stdout.count(name) == 1, (name, listed.stdout)
     assert "automation installed: smartgrid: run failed or crashed" in served.stderr
+
+
+def test_make_stop_leaves_no_run_holding_a_slot(server, deployed, tmp_path):
+    """`smartgrid stop` (make stop), after stopping the worker: its Pending and Running runs are marked Crashed,
+    which gives their deployment's slot back before the server stops."""
+    from prefect.states import Pending
+
+    from orchestration.local.deployments import release_runs
+    from orchestration.settings import load_settings
+
+    port = server.removesuffix("/api").rsplit(":", 1)[1]
+    local = load_settings({"SMARTGRID_PREFECT_PORT": port, "SMARTGRID_HOME": str(tmp_path)})  # this server as local
+    with _client(server) as client:
+        daily = client.read_deployment_by_name("smartgrid-etl-flow/daily-cleanup")
+        run = client.create_flow_run_from_deployment(daily.id)
+        client.set_flow_run_state(run.id, Pending())  # what a worker does first: it takes the slot
+        assert client.read_deployment(daily.id).global_concurrency_limit.active_slots == 1
+        lines = release_runs(local)
+        assert f"run {run.name} was Pending: marked Crashed, its concurrency slot released" in lines
+        assert client.read_flow_run(run.id).state.is_crashed()
+        assert client.read_deployment(daily.id).global_concurrency_limit.active_slots == 0
