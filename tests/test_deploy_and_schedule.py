@@ -9,91 +9,45 @@ from __future__ import annotations
 import http.server
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
-from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from orchestration.flows.automations import FAILED, LATE, NO_COMPLETED_RUN, STUCK_PENDING, ZOMBIE
 from tests.helpers import insert_meter_rows, insert_sensor_rows, scalar
+from tests.prefect_ops import (
+    BIN,
+    REPO,
+    PrefectServer,
+    Recorder,
+    alerts,
+    cli,
+    free_port,
+    kill,
+    prefect_client,
+    received,
+    start_worker,
+)
 
 pytestmark = pytest.mark.slow
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 ALL = [FAILED, LATE, NO_COMPLETED_RUN, ZOMBIE, STUCK_PENDING]
 NO_RUN_PERIOD = 45  # SMARTGRID_ALERT_NO_COMPLETED_RUN_SECONDS for this server (production: 7200)
-received: list[dict] = []
-
-
-class _Recorder(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 - the http.server API
-        received.append({**json.loads(self.rfile.read(int(self.headers["Content-Length"]))), "at": time.monotonic()})
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def webhook():
-    server = http.server.HTTPServer(("127.0.0.1", 0), _Recorder)
+    server = http.server.HTTPServer(("127.0.0.1", 0), Recorder)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}/hook?token=t0ken"
     server.shutdown()
 
 
-class _Server:
-    """`prefect server start` with the environment `make serve` gives its server; only the waits between a slot's
-    release and the next attempt are shortened (repossessor every 5 s, a waiting run retried after 5 s)."""
-
-    def __init__(self, home: Path):
-        from orchestration.local.prefect_server import server_environment
-
-        self.home, port = home, _free_port()
-        self.url = f"http://127.0.0.1:{port}/api"
-        waits = {"PREFECT_SERVER_SERVICES_REPOSSESSOR_LOOP_SECONDS": "5",
-                 "PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS": "5"}  # fmt: skip
-        self.env = {**os.environ, **server_environment(home, port), **waits}
-        self.env.pop("PREFECT_API_URL", None)
-        self.command = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
-        self.start()
-
-    def start(self) -> None:
-        from orchestration.local.prefect_server import healthy
-
-        with open(self.home / "server.log", "ab") as log:
-            self.process = subprocess.Popen(self.command, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)  # fmt: skip
-        deadline = time.monotonic() + 180
-        while not healthy(self.url):
-            assert self.process.poll() is None and time.monotonic() < deadline, self.log()
-            time.sleep(1)
-
-    def stop(self) -> None:
-        os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=60)
-
-    def log(self) -> str:
-        return (self.home / "server.log").read_text()[-2000:]
-
-
 @pytest.fixture(scope="module")
 def prefect_server(tmp_path_factory):
-    server = _Server(tmp_path_factory.mktemp("prefect"))
+    server = PrefectServer(tmp_path_factory.mktemp("prefect"))
     yield server
     server.stop()
 
@@ -103,49 +57,26 @@ def server(prefect_server):
     return prefect_server.url
 
 
-def _cli(*args: str, api: str, extra: dict | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PREFECT_API_URL": api, "COLUMNS": "400", **(extra or {})}
-    return subprocess.run(args, env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
-
-
 @pytest.fixture(scope="module")
 def deployed(server, webhook):
     """docs/operations.md's production step, twice: `smartgrid deploy` with PREFECT_API_URL set."""
     extra = {"SMARTGRID_ALERT_WEBHOOK_URL": webhook, "SMARTGRID_ALERT_NO_COMPLETED_RUN_SECONDS": str(NO_RUN_PERIOD)}
     for _ in range(2):  # the second apply replaces, never doubles
-        done = _cli(str(BIN / "smartgrid"), "deploy", api=server, extra=extra)
+        done = cli(str(BIN / "smartgrid"), "deploy", api=server, extra=extra)
         assert done.returncode == 0, done.stdout + done.stderr
     assert "t0ken" not in done.stdout + done.stderr  # the webhook's token is never printed
     return time.monotonic(), done.stderr
-
-
-@contextmanager
-def _client(api: str):
-    from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    with temporary_settings(updates={PREFECT_API_URL: api}), get_client(sync_client=True) as client:
-        yield client
-
-
-def _alerts(subject: str, text: str = "", wait_seconds: float = 0) -> list[dict]:
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        found = [a for a in received if a.get("subject") == subject and text in a.get("text", "")]
-        if found or time.monotonic() >= deadline:
-            return found
-        time.sleep(0.5)
 
 
 def test_deploy_applies_deployments_and_automations_to_an_empty_server(server, deployed):
     from importlib.metadata import version
 
     _, output = deployed
-    listed = _cli(str(BIN / "prefect"), "automation", "ls", api=server)
+    listed = cli(str(BIN / "prefect"), "automation", "ls", api=server)
     assert listed.returncode == 0, listed.stderr
     for name in ALL:  # through the CLI; once each, after two deploys
         assert listed.stdout.count(name) == 1, (name, listed.stdout)
-    with _client(server) as client:
+    with prefect_client(server) as client:
         for name in ("hourly", "daily-cleanup"):
             deployment = client.read_deployment_by_name(f"smartgrid-etl-flow/{name}")
             assert deployment.global_concurrency_limit.limit == 1
@@ -160,7 +91,7 @@ def test_each_automation_alerts_once_for_its_case_with_no_flow_process(server, d
     from prefect.states import Crashed, Failed, Scheduled
 
     installed_at, _ = deployed
-    with _client(server) as client:
+    with prefect_client(server) as client:
         hourly = client.read_deployment_by_name("smartgrid-etl-flow/hourly")
         failed = client.create_flow_run_from_deployment(hourly.id)
         client.set_flow_run_state(failed.id, Failed(message="checkpoint run_window failed"), force=True)
@@ -171,51 +102,20 @@ def test_each_automation_alerts_once_for_its_case_with_no_flow_process(server, d
             hourly.id, state=Scheduled(scheduled_time=datetime.now(UTC) - timedelta(minutes=1))
         )
         try:
-            assert len(_alerts(FAILED, f"{failed.name} of smartgrid-etl-flow (hourly) is Failed", 90)) == 1
-            crash_alerts = _alerts(FAILED, f"{crashed.name} of smartgrid-etl-flow (hourly) is Crashed", 90)
+            assert len(alerts(FAILED, f"{failed.name} of smartgrid-etl-flow (hourly) is Failed", 90)) == 1
+            crash_alerts = alerts(FAILED, f"{crashed.name} of smartgrid-etl-flow (hourly) is Crashed", 90)
             assert len(crash_alerts) == 1 and "status code -9" in crash_alerts[0]["text"]
-            assert len(_alerts(LATE, f"{late.name} of smartgrid-etl-flow (hourly) is Late", 120)) == 1
+            assert len(alerts(LATE, f"{late.name} of smartgrid-etl-flow (hourly) is Late", 120)) == 1
             # nothing completed since the automations were installed: one alert after the period, not before
-            first = _alerts(NO_COMPLETED_RUN, wait_seconds=installed_at + NO_RUN_PERIOD + 60 - time.monotonic())
+            first = alerts(NO_COMPLETED_RUN, wait_seconds=installed_at + NO_RUN_PERIOD + 60 - time.monotonic())
             assert len(first) == 1 and first[0]["at"] - installed_at >= NO_RUN_PERIOD - 5, first
             assert "smartgrid-etl-flow/hourly" in first[0]["text"]
             time.sleep(max(0.0, first[0]["at"] + NO_RUN_PERIOD * 0.6 - time.monotonic()))
-            assert len(_alerts(NO_COMPLETED_RUN)) == 1
-            assert _alerts(FAILED, late.name) == []  # each run alerted for its own case only
+            assert len(alerts(NO_COMPLETED_RUN)) == 1
+            assert alerts(FAILED, late.name) == []  # each run alerted for its own case only
         finally:
             client.delete_flow_run(late.id)  # nothing left for the next test's worker to pick up
     assert all("t0ken" not in json.dumps(a) for a in received)
-
-
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(parent, []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        kids = children.get(todo.pop(), [])
-        found += kids
-        todo += kids
-    return found
-
-
-def _start_worker(api: str, tmp_path: Path) -> subprocess.Popen:
-    env = {**os.environ, "PREFECT_API_URL": api, "SMARTGRID_REPO_ROOT": str(REPO), "PREFECT_WORKER_QUERY_SECONDS": "2"}
-    log = open(tmp_path / "worker.log", "ab")  # noqa: SIM115 - handed to the worker
-    return subprocess.Popen([str(BIN / "prefect"), "worker", "start", "--pool", "smartgrid-process"], env=env,
-                            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-
-
-def _kill(process: subprocess.Popen) -> None:
-    """SIGKILL the worker and every process it started: a machine that died."""
-    for pid in [process.pid, *_descendants(process.pid)]:
-        with suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    process.wait(timeout=30)
 
 
 def test_a_worker_killed_while_submitting_a_run_does_not_stop_the_schedule(prefect_server, server, deployed,
@@ -230,20 +130,20 @@ def test_a_worker_killed_while_submitting_a_run_does_not_stop_the_schedule(prefe
     window = {"start_time": hour.isoformat(), "end_time": (hour + timedelta(hours=1)).isoformat(),
               "enable_validation": False}  # fmt: skip
     log = tmp_path / "worker.log"
-    with _client(server) as client:
+    with prefect_client(server) as client:
         hourly = client.read_deployment_by_name("smartgrid-etl-flow/hourly")
         # the shortest grace period Prefect allows (production: 120 s), so the test waits 60 s, not 120
         client.update_deployment(hourly.id, DeploymentUpdate(
             concurrency_options=ConcurrencyOptions(collision_strategy="ENQUEUE", grace_period_seconds=60)))  # fmt: skip
         stuck = client.create_flow_run_from_deployment(hourly.id, parameters=window)
-        worker = _start_worker(server, tmp_path)
+        worker = start_worker(server, tmp_path)
         try:
             deadline = time.monotonic() + 120
             while client.read_flow_run(stuck.id).state.type.value != "PENDING":  # the worker took the slot
                 assert time.monotonic() < deadline and worker.poll() is None, log.read_text()[-3000:]
                 time.sleep(0.05)
         finally:
-            _kill(worker)  # the worker and anything it started, mid-submission
+            kill(worker)  # the worker and anything it started, mid-submission
         killed_at = time.monotonic()
         time.sleep(3)
         assert client.read_flow_run(stuck.id).state.type.value == "PENDING"  # nobody will start it: it holds the slot
@@ -252,7 +152,7 @@ def test_a_worker_killed_while_submitting_a_run_does_not_stop_the_schedule(prefe
 
         # the next run: it waits, shown as waiting, while the dead submission holds the slot; then it runs
         following = client.create_flow_run_from_deployment(hourly.id, parameters=window)
-        worker = _start_worker(server, tmp_path)
+        worker = start_worker(server, tmp_path)
         try:
             states, deadline = set(), time.monotonic() + 420
             while not (state := client.read_flow_run(following.id).state).is_final():
@@ -260,7 +160,7 @@ def test_a_worker_killed_while_submitting_a_run_does_not_stop_the_schedule(prefe
                 assert time.monotonic() < deadline, (states, log.read_text()[-3000:])
                 time.sleep(1)
         finally:
-            _kill(worker)
+            kill(worker)
         assert state.is_completed(), (state, log.read_text()[-3000:])
         assert "AwaitingConcurrencySlot" in states, states  # waiting, not Running, while the slot was taken
         assert time.monotonic() - killed_at >= 60 - 5  # it ran once the grace period had given the slot back
@@ -280,7 +180,7 @@ def test_make_serve_installs_the_automations_on_the_server_it_starts(webhook):
     settings = load_settings()
     if process_alive(settings.prefect_home / "server.pid"):
         pytest.skip("this checkout's local Prefect server is running (make stop first): the test starts its own")
-    env = {**os.environ, "SMARTGRID_PREFECT_PORT": str(_free_port()), "SMARTGRID_ALERT_WEBHOOK_URL": webhook,
+    env = {**os.environ, "SMARTGRID_PREFECT_PORT": str(free_port()), "SMARTGRID_ALERT_WEBHOOK_URL": webhook,
            "COLUMNS": "400"}  # fmt: skip
     env.pop("PREFECT_API_URL", None)
     try:
@@ -307,7 +207,7 @@ def test_make_stop_leaves_no_run_holding_a_slot(server, deployed, tmp_path):
 
     port = server.removesuffix("/api").rsplit(":", 1)[1]
     local = load_settings({"SMARTGRID_PREFECT_PORT": port, "SMARTGRID_HOME": str(tmp_path)})  # this server as local
-    with _client(server) as client:
+    with prefect_client(server) as client:
         daily = client.read_deployment_by_name("smartgrid-etl-flow/daily-cleanup")
         run = client.create_flow_run_from_deployment(daily.id)
         client.set_flow_run_state(run.id, Pending())  # what a worker does first: it takes the slot
