@@ -83,6 +83,14 @@ class Settings(BaseSettings):
     prefect_port: int = _env("SMARTGRID_PREFECT_PORT", 4200, ge=1)
     prefect_api_url: str | None = _env("PREFECT_API_URL")  # a Prefect server of your own; unset: the local one
     alert_webhook_url: SecretStr | None = _env("SMARTGRID_ALERT_WEBHOOK_URL")  # often carries a token
+    # where the grid report's HTML is written (a shared folder), and the URL that folder is served at, if any
+    report_dir: Path | None = _env("SMARTGRID_REPORT_DIR")
+    report_url: str | None = _env("SMARTGRID_REPORT_URL")
+    # the period of the "no completed hourly run" automation (orchestration/automations.yaml)
+    alert_no_completed_run_seconds: int = _env("SMARTGRID_ALERT_NO_COMPLETED_RUN_SECONDS", 7200, ge=10)
+    # `smartgrid deploy` for workers on other machines: their runs clone this repository and branch
+    git_repository: str | None = _env("SMARTGRID_GIT_REPOSITORY")
+    git_branch: str = _env("SMARTGRID_GIT_BRANCH", "main")
     repo_root: Path = REPO_ROOT
 
     @model_validator(mode="after")

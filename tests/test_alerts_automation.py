@@ -1,15 +1,15 @@
 """Alerts: the webhook a failed run posts to (retried after a server error), runs that never start or hang
 (timeouts that release the run lock), and alerts from Prefect automations that fire even when no flow process
-runs (orchestration/flows/alerts.py, watchdog.py, automations.py)."""
+runs (orchestration/flows/alerts.py, watchdog.py, alerting.py); the automations are in
+tests/test_deploy_and_schedule.py."""
 
 from __future__ import annotations
 
-import asyncio
 import http.server
 import json
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import psycopg2
 import pytest
@@ -87,66 +87,10 @@ def test_a_hung_run_fails_with_a_message_and_releases_the_run_lock(settings, fre
     assert len(_alerts_mentioning("exceeded timeout", wait_seconds=10)) == 1
 
 
-def test_automations_alert_failed_crashed_and_late_runs_without_a_flow_process(
-    prefect_server_with_ui,  # noqa: F811 - the fixture imported above
-    webhook,
-    monkeypatch,
-):
-    from prefect import get_client
-    from prefect.client.schemas.actions import WorkPoolCreate
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-    from prefect.states import Crashed, Scheduled
-
-    from orchestration.flows.automations import FAILED, LATE, alerts_installed, install_alert_automations
-    from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
-
-    api = prefect_server_with_ui
-    monkeypatch.setenv("SMARTGRID_ALERT_WEBHOOK_URL", webhook)
-    with temporary_settings(updates={PREFECT_API_URL: api}):
-        assert not alerts_installed()
-        assert install_alert_automations() == [FAILED, LATE]
-        assert install_alert_automations() == [FAILED, LATE]  # installing again replaces, never doubles
-        assert alerts_installed()
-
-        # 1. a run that fails (a window that is not a window): alerted once, by the automation
-        failed = smartgrid_etl_flow(start_time=HOUR, end_time=HOUR, return_state=True)
-        assert failed.is_failed()
-
-        async def server_side_runs():
-            async with get_client() as client:
-                flow_id = await client.create_flow_from_name("smartgrid-etl-flow")
-                await client.create_work_pool(WorkPoolCreate(name="smartgrid-process", type="process"))
-                deployment_id = await client.create_deployment(
-                    flow_id=flow_id, name="hourly", work_pool_name="smartgrid-process", entrypoint="x.py:f"
-                )
-                # 2. a run whose process died: the worker reports it Crashed; no flow code runs at all
-                crashed = await client.create_flow_run_from_deployment(deployment_id)
-                await client.set_flow_run_state(
-                    crashed.id, Crashed(message="Flow run infrastructure exited with non-zero status code -9"),
-                    force=True,
-                )  # fmt: skip
-                # 3. the worker is down: a run scheduled a minute ago never starts; the server marks it Late
-                late = await client.create_flow_run_from_deployment(
-                    deployment_id, state=Scheduled(scheduled_time=datetime.now(UTC) - timedelta(minutes=1))
-                )
-                return crashed, late
-
-        crashed, late = asyncio.run(server_side_runs())
-
-    failed_name = failed.state_details.flow_run_id
-    assert len(_alerts_mentioning(str(failed_name), wait_seconds=90)) == 1
-    crash_alerts = _alerts_mentioning(f"{crashed.name} of smartgrid-etl-flow (hourly) is Crashed", wait_seconds=90)
-    assert len(crash_alerts) == 1 and "status code -9" in crash_alerts[0]["text"]
-    assert crash_alerts[0]["subject"] == FAILED and crash_alerts[0]["source"] == "prefect-automation"
-    late_alerts = _alerts_mentioning(f"{late.name} of smartgrid-etl-flow (hourly) is Late", wait_seconds=120)
-    assert len(late_alerts) == 1 and late_alerts[0]["subject"] == LATE
-    time.sleep(3)  # nothing else arrives: each run alerted exactly once, and the webhook's token was not logged
-    assert len(_Recorder.received) == 3, _Recorder.received
-
-
-def test_a_stale_source_is_a_warning_with_an_alert(settings, fresh_databases, webhook, monkeypatch):
+def test_a_stale_source_warns_with_an_alert_and_past_error_after_fails(settings, fresh_databases, webhook,
+                                                                       monkeypatch):  # fmt: skip
     from orchestration.settings import load_settings
-    from orchestration.steps.freshness import check_source_freshness, declared_freshness
+    from orchestration.steps.freshness import SourceStale, check_source_freshness, declared_freshness
     from orchestration.steps.loader import load_raw
 
     assert declared_freshness(settings)["ops.meter_readings"] == (
@@ -162,20 +106,23 @@ def test_a_stale_source_is_a_warning_with_an_alert(settings, fresh_databases, we
     settings = load_settings()  # now with the webhook
     assert check_source_freshness(settings, warehouse) == []  # just loaded
     assert _Recorder.received == []
-    # 3 hours without a new meter load (dbt warns after 2), 27 hours without a sensor load (error after 26)
+    # 3 hours without a new meter load: past warn_after (2 h), not error_after (26 h): a warning and one alert
     query(warehouse, "update raw.meter_readings set _loaded_at = now() - interval '3 hours'; select 1")
-    query(warehouse, "update raw.sensor_data set _loaded_at = now() - interval '27 hours'; select 1")
     warnings = check_source_freshness(settings, warehouse)
-    assert [w.split(":")[1].strip() for w in warnings] == [
-        "source ops.sensor_data is stale",
-        "source ops.meter_readings is stale",
-    ]
-    assert "(error_after 1 day, 2:00:00 " in warnings[0] and "(warn_after 2:00:00 " in warnings[1]
-    assert len(_Recorder.received) == 1 and _Recorder.received[0]["warnings"] == warnings
+    assert len(warnings) == 1 and "source ops.meter_readings is stale" in warnings[0]
+    assert "3.0 h old (warn_after 2:00:00 " in warnings[0]
+    assert len(_Recorder.received) == 1 and _Recorder.received[0]["text"] == "smartgrid ELT: " + warnings[0]
+    assert _Recorder.received[0]["subject"] == "smartgrid: stale source"
+    # 27 hours without a sensor load: past error_after, the check fails, naming the table and the age
+    query(warehouse, "update raw.sensor_data set _loaded_at = now() - interval '27 hours'; select 1")
+    with pytest.raises(SourceStale, match=r"source ops.sensor_data is stale: its newest raw load is 27.0 h old "
+                                          r"\(error_after 1 day, 2:00:00 "):  # fmt: skip
+        check_source_freshness(settings, warehouse)
 
 
-def test_the_alert_webhook_is_retried_after_a_server_error():
-    from orchestration.flows.alerts import post_json
+def test_an_alert_is_retried_after_a_server_error_and_an_undelivered_one_is_reported(monkeypatch):
+    from orchestration.alerting import send_alert
+    from orchestration.settings import load_settings
 
     answers = [503, 204]
 
@@ -187,12 +134,17 @@ def test_the_alert_webhook_is_retried_after_a_server_error():
 
     server = http.server.HTTPServer(("127.0.0.1", 0), Flaky)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:1/api")  # no Prefect API: the block is built here
     try:
-        assert post_json(f"http://127.0.0.1:{server.server_port}/hook", {"text": "x"}) is True
+        monkeypatch.setenv("SMARTGRID_ALERT_WEBHOOK_URL", f"http://127.0.0.1:{server.server_port}/hook?token=s3cret")
+        assert send_alert("s", "x", settings=load_settings()) is None  # delivered
     finally:
         server.shutdown()
     assert answers == []  # the 503 was retried, the 204 ended it
-    assert post_json("http://127.0.0.1:1/hook", {"text": "x"}, attempts=2, timeout=1) is False  # nobody listens
+    monkeypatch.setenv("SMARTGRID_ALERT_WEBHOOK_URL", "http://127.0.0.1:1/hook?token=s3cret")  # nobody listens
+    reason = send_alert("smartgrid: run failed", "x", settings=load_settings())
+    assert reason.startswith("alert 'smartgrid: run failed' was not delivered after 3 attempts: ConnectError")
+    assert "s3cret" not in reason
 
 
 @pytest.mark.slow
@@ -213,6 +165,21 @@ def test_a_failed_run_posts_an_alert_to_the_webhook(settings, fresh_databases, p
         server.shutdown()
     assert state.is_failed()
     assert len(_Recorder.received) == 1
-    alert = _Recorder.received[0]
-    assert alert["state"] == "Failed" and "checkpoint run_window failed" in alert["message"]
-    assert alert["text"].startswith("smartgrid ELT: flow run ")
+    alert = _Recorder.received[0]  # through the notification block (orchestration/alerting.py)
+    assert alert["subject"] == "smartgrid: run failed" and alert["source"] == "smartgrid"
+    assert alert["text"].startswith("smartgrid ELT: flow run run 2026-04-01T10:00Z failed: ")
+    assert "checkpoint run_window failed" in alert["text"]
+
+
+def test_an_undelivered_failure_alert_is_recorded_on_the_run(prefect_api, monkeypatch):
+    from prefect.artifacts import Artifact
+
+    from orchestration.alerting import UNDELIVERED_KEY
+    from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
+
+    monkeypatch.setenv("SMARTGRID_ALERT_WEBHOOK_URL", "http://127.0.0.1:1/hook?token=s3cret")  # nobody listens
+    state = smartgrid_etl_flow(start_time=HOUR, end_time=HOUR, return_state=True)  # an empty window: it fails
+    assert state.is_failed()
+    artifact = Artifact.get(UNDELIVERED_KEY)
+    assert artifact is not None and artifact.flow_run_id == state.state_details.flow_run_id
+    assert "was not delivered after 3 attempts: ConnectError" in artifact.data and "s3cret" not in artifact.data

@@ -31,6 +31,27 @@ def test_prefect_yaml_declares_the_hourly_and_daily_deployments():
         from orchestration.flows import smartgrid_etl_flow as module
 
         assert getattr(module, name).name == "smartgrid-etl-flow"  # so the deployment is smartgrid-etl-flow/hourly
+        # one run at a time; a slot handed to a worker that died comes back after the grace period
+        concurrency = {"limit": 1, "collision_strategy": "ENQUEUE", "grace_period_seconds": 120}
+        assert deployment["concurrency_limit"] == concurrency
+        assert deployment["version"] == "{{ $SMARTGRID_DEPLOY_VERSION }}"  # set by `smartgrid deploy`
+
+
+def test_deploy_for_a_worker_on_another_machine_clones_the_configured_repository(tmp_path):
+    from orchestration.local.deployments import deployment_file
+    from orchestration.settings import load_settings
+
+    default = load_settings(defaults={"SMARTGRID_HOME": str(tmp_path)})
+    assert deployment_file(default) == REPO / "orchestration" / "prefect.yaml"  # the local clone's directory
+    remote = load_settings({"SMARTGRID_HOME": str(tmp_path), "SMARTGRID_GIT_REPOSITORY": "https://git.example.com/sg.git",
+                            "SMARTGRID_GIT_BRANCH": "release"})  # fmt: skip
+    config = yaml.safe_load(deployment_file(remote).read_text())
+    assert config["pull"] == [
+        {"prefect.deployments.steps.git_clone": {"id": "clone", "repository": "https://git.example.com/sg.git",
+                                                 "branch": "release"}},
+        {"prefect.deployments.steps.set_working_directory": {"directory": "{{ clone.directory }}"}},
+    ]  # fmt: skip
+    assert [d["name"] for d in config["deployments"]] == ["hourly", "daily-cleanup"]
 
 
 @pytest.mark.slow

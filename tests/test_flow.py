@@ -145,14 +145,15 @@ def test_a_failed_checkpoint_fails_the_run_and_says_which(settings, simulated, p
     )
 
 
-def test_the_run_summary_artifact_is_published(settings, simulated, prefect_api):
+def test_the_run_summary_artifact_is_published(simulated, prefect_api, tmp_path, monkeypatch):
     from prefect.artifacts import Artifact
 
     from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
-    from orchestration.report.build import default_path
 
     warehouse, _ = simulated
-    default_path(settings, warehouse).unlink(missing_ok=True)  # no report yet: this run writes it
+    # the report goes to a shared folder, served at a URL: the artifacts link there, not to the worker's disk
+    monkeypatch.setenv("SMARTGRID_REPORT_DIR", str(tmp_path / "shared"))
+    monkeypatch.setenv("SMARTGRID_REPORT_URL", "https://reports.example.com/grid/")
     result = smartgrid_etl_flow(start_time=START, end_time=START + timedelta(hours=1), enable_validation=False)
     artifact = Artifact.get("smartgrid-etl-summary")
     assert artifact is not None
@@ -162,8 +163,12 @@ def test_the_run_summary_artifact_is_published(settings, simulated, prefect_api)
     # the grid report: its key figures and a link to the file; the run's step seconds in audit.run_steps
     grid = result.grid_report
     assert os.path.exists(grid["path"]) and grid["pipeline_has_run"] and grid["rebuilt"]
+    assert grid["path"] == str(tmp_path / "shared" / f"grid-report-{warehouse.dbname}.html")
     assert "fleet energy" in Artifact.get("smartgrid-grid-report").data
-    assert Artifact.get("smartgrid-grid-report-file").data.endswith(f"(file://{grid['path']})")
+    link = f"https://reports.example.com/grid/grid-report-{warehouse.dbname}.html"
+    assert Artifact.get("smartgrid-grid-report-file").data.endswith(f"({link})")
+    charts = Artifact.get("smartgrid-grid-report-charts").data  # every chart's numbers, by section, and the link
+    assert link in charts and "## Load" in charts and charts.count("- **") == grid["charts"]
     steps = query(warehouse, "select step from audit.run_steps where run_id = %s", (result.data_quality.run_id,))
     assert sorted(steps) == [("dbt build",), ("load",)]  # no checkpoint: enable_validation=False
     # the next hour's run leaves the report: it already shows the last complete UTC days

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from orchestration.cli import database, demo, local, pipeline, report, tools
+from orchestration.cli import database, demo, deploy, local, pipeline, report, tools
 from orchestration.cli.common import UsageError, Verbose, configure_logging, say
 
 EXIT_USAGE = 2
@@ -33,6 +33,7 @@ app.command("dbt", context_settings=tools.PASS_THROUGH)(tools.dbt)
 app.command("sqlfluff", context_settings=tools.PASS_THROUGH)(tools.sqlfluff)
 app.add_typer(tools.docs_app, name="docs")
 app.add_typer(tools.gx_app, name="gx")
+app.command("deploy")(deploy.deploy)
 
 
 def _version(value: bool) -> None:

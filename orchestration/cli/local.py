@@ -37,11 +37,7 @@ def serve(verbose: Verbose = False) -> int:
     config = settings()
     for target in resolve_targets(config):
         ensure_database(target)
-    ui = deployments.serve(config, progress=say)
-    from orchestration.flows.automations import install_alert_automations  # alerts even when no flow process runs
-
-    for name in install_alert_automations():
-        say(f"automation installed: {name}")
+    ui = deployments.serve(config, progress=say)  # the same `smartgrid deploy`, then a worker
     print(f"""
 the hourly deployment is live: every hour at :00 UTC the worker processes the previous hour.
   Prefect UI:        {ui}/deployments
@@ -60,6 +56,8 @@ def stop(verbose: Verbose = False) -> int:
 
     config = settings()
     say("worker stopped" if deployments.stop_worker(config) else "no worker was running")
+    for line in deployments.release_runs(config):  # no run keeps a deployment's slot across the restart
+        say(line)
     say("Prefect server stopped" if stop_server(config) else "no Prefect server was running")
     if config.embedded:
         stopped = postgres.stop_embedded(config)

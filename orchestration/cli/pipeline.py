@@ -68,8 +68,11 @@ def backfill(
         chunk_length = parse_chunk(chunk)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    from orchestration.db.connection import ensure_database
+
     config = settings()
     warehouse, _ = resolve_targets(config)
+    ensure_database(warehouse)  # a new warehouse is created, as `smartgrid run` does
 
     def run_chunk(chunk_start, chunk_end):
         name = f"backfill {chunk_start:%Y-%m-%dT%H} .. {chunk_end:%Y-%m-%dT%H}"
@@ -88,4 +91,7 @@ def backfill(
         f"{summary.chunks_run} chunk(s) run, {summary.chunks_skipped} already done (of {summary.chunks_total}), "
         f"{summary.rows_loaded:,} rows loaded in {summary.seconds:.0f} s"
     )
+    if summary.chunks_past_retention:
+        print(f"{summary.chunks_past_retention} chunk(s) not loaded: before the retention horizon "
+              f"{summary.retention_horizon.isoformat()}")  # fmt: skip
     return 0

@@ -1,94 +1,77 @@
-"""Alerts that do not depend on the flow process: Prefect automations on the server, sending through a
-Prefect notification block (a Custom Webhook to SMARTGRID_ALERT_WEBHOOK_URL).
+"""Alerts that do not depend on the flow process: the Prefect automations in orchestration/automations.yaml,
+applied to a Prefect API by `smartgrid deploy` (and so by `make serve`), sending through the notification block
+of orchestration/alerting.py.
 
-The flow's own on_failure hook (orchestration/alerts.py) can only speak while its process lives. A run whose
-process was killed, whose worker could not start it, or that no worker ever picked up, says nothing. The
-server sees those states anyway, so two automations watch `smartgrid-etl-flow` there:
+The flow's own hooks (flows/alerts.py) can only speak while its process lives. A run whose process was killed,
+whose worker could not start it, or that no worker ever picked up, says nothing; the server sees those states
+anyway. When the automations are installed, the flow's failure hook stays quiet so each failure is alerted once.
 
-- `smartgrid: run failed or crashed`: the run entered Failed, Crashed or TimedOut (a worker reports Crashed when
-  the flow process died; a timeout fails the run);
-- `smartgrid: run late`: a scheduled run did not start on time (the server marks it Late, e.g. when the worker
-  is down).
-
-`make serve` installs them (`install_alert_automations`); when they are installed, the flow's hook stays quiet
-so each failure is alerted once.
+Every call here names the Prefect API it writes to: `make serve` once printed "automation installed" for
+automations it had written to a temporary server of its own, not to the one it started.
 """
 
 from __future__ import annotations
 
-from orchestration.settings import load_settings
+from pathlib import Path
 
-FLOW_NAME = "smartgrid-etl-flow"
-BLOCK_NAME = "smartgrid-alert-webhook"
+import yaml
+
+from orchestration.alerting import BLOCK_NAME, webhook_block
+from orchestration.settings import Settings
+
+AUTOMATIONS_FILE = Path(__file__).resolve().parents[1] / "automations.yaml"
 FAILED = "smartgrid: run failed or crashed"
 LATE = "smartgrid: run late"
-EVENTS = {
-    FAILED: {"prefect.flow-run.Failed", "prefect.flow-run.Crashed", "prefect.flow-run.TimedOut"},
-    LATE: {"prefect.flow-run.Late"},
-}
-BODY = (
-    "smartgrid ELT: flow run {{ flow_run.name }} of {{ flow.name }}"
-    "{% if deployment %} ({{ deployment.name }}){% endif %} is {{ flow_run.state.name }}: "
-    "{{ flow_run.state.message or 'no message' }} (scheduled {{ flow_run.expected_start_time }}, id {{ flow_run.id }})"
-)
+NO_COMPLETED_RUN = "smartgrid: no completed hourly run"
+ZOMBIE = "smartgrid: run stopped sending heartbeats"
+STUCK_PENDING = "smartgrid: run stuck in Pending"
+HEARTBEAT_SECONDS = 60  # PREFECT_FLOWS_HEARTBEAT_FREQUENCY of the deployments' runs (prefect.yaml job_variables)
 
 
-def webhook_block(url: str):
-    """The notification block: a JSON POST with the message in "text", as the flow's hook sends."""
-    from prefect.blocks.notifications import CustomWebhookNotificationBlock
-
-    return CustomWebhookNotificationBlock(
-        name=BLOCK_NAME,
-        url=url,
-        json_data={"text": "{{body}}", "subject": "{{subject}}", "source": "prefect-automation"},
-        timeout=10,
-    )
-
-
-def install_alert_automations(url: str | None = None) -> list[str]:
-    """Create (or replace) the notification block and both automations on the current Prefect API.
-
-    Returns the automations' names; [] when no webhook is configured."""
-    from prefect.automations import Automation
-    from prefect.events.actions import SendNotification
-    from prefect.events.schemas.automations import EventTrigger, Posture
-
-    webhook = load_settings().alert_webhook_url
-    url = url or (webhook.get_secret_value() if webhook else None)
-    if not url:
-        return []
-    block_id = webhook_block(url).save(BLOCK_NAME, overwrite=True)
-    for name, events in EVENTS.items():
-        _delete(name)
-        Automation(
-            name=name,
-            description=f"Sends an alert through the {BLOCK_NAME!r} block (orchestration/flows/automations.py).",
-            trigger=EventTrigger(
-                expect=events,
-                match_related={"prefect.resource.role": "flow", "prefect.resource.name": FLOW_NAME},
-                posture=Posture.Reactive,
-                threshold=1,
-            ),
-            actions=[SendNotification(block_document_id=block_id, subject=name, body=BODY)],
-        ).create()
-    return list(EVENTS)
+def automation_specs(settings: Settings, block_id: str | None) -> list[dict]:
+    """The automations of AUTOMATIONS_FILE with this deployment's values filled in. Without a notification block
+    (no webhook configured), the automations that only notify are left out."""
+    text = AUTOMATIONS_FILE.read_text()
+    values = {
+        "block": block_id or "00000000-0000-0000-0000-000000000000",
+        "no_completed_run_seconds": str(settings.alert_no_completed_run_seconds),
+        "heartbeat_silence_seconds": str(3 * HEARTBEAT_SECONDS),
+    }
+    for name, value in values.items():
+        text = text.replace("{{ " + name + " }}", value)
+    specs = yaml.safe_load(text)["automations"]
+    if block_id is None:
+        specs = [s for s in specs if all(a["type"] != "send-notification" for a in s["actions"])]
+    return specs
 
 
-def _delete(name: str) -> None:
-    from prefect.automations import Automation
+def install_automations(settings: Settings, api_url: str) -> list[str]:
+    """Save the notification block (when SMARTGRID_ALERT_WEBHOOK_URL is set) and create every automation on
+    the Prefect API at `api_url`, replacing those of the same name. Returns the automations' names."""
+    from prefect.client.orchestration import get_client
+    from prefect.events.schemas.automations import AutomationCore
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    while True:
-        try:
-            Automation.read(name=name).delete()
-        except ValueError:  # none (left) with that name
-            return
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        block_id = None
+        if settings.alert_webhook_url is not None:
+            block = webhook_block(settings.alert_webhook_url.get_secret_value())
+            block_id = str(block.save(BLOCK_NAME, overwrite=True))
+        specs = automation_specs(settings, block_id)
+        with get_client(sync_client=True) as client:
+            for spec in specs:
+                for existing in client.read_automations_by_name(spec["name"]):
+                    client.delete_automation(existing.id)
+                client.create_automation(AutomationCore.model_validate(spec))
+    return [spec["name"] for spec in specs]
 
 
 def alerts_installed() -> bool:
     """True when the failure automation exists on the current Prefect API (so the flow's hook stays quiet)."""
-    from prefect.automations import Automation
+    from prefect.client.orchestration import get_client
 
     try:
-        return Automation.read(name=FAILED).enabled
+        with get_client(sync_client=True) as client:
+            return any(a.enabled for a in client.read_automations_by_name(FAILED))
     except Exception:  # no API, or none installed: the hook must alert
         return False

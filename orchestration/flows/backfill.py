@@ -60,6 +60,17 @@ def _ensure_progress_table(cur) -> None:
     )
 
 
+def retention_horizon(warehouse: DbTarget) -> datetime | None:
+    """The latest `cleaned_before` of raw.retention: raw rows before it were deleted by the retention cleanup and
+    the loader never copies them back (steps/reconcile.py). None before any cleanup."""
+    with connected(warehouse, application="smartgrid-backfill") as conn, conn.cursor() as cur:
+        cur.execute("select to_regclass('raw.retention') is not null")
+        if not cur.fetchone()[0]:
+            return None
+        cur.execute("select max(cleaned_before) from raw.retention")
+        return cur.fetchone()[0]
+
+
 def finished_chunks(warehouse: DbTarget, backfill: str) -> set[datetime]:
     with connected(warehouse, application="smartgrid-backfill") as conn, conn.cursor() as cur:
         _ensure_progress_table(cur)
@@ -82,6 +93,8 @@ class BackfillSummary:
     chunks_total: int
     chunks_skipped: int = 0  # finished by an earlier, interrupted invocation
     chunks_run: int = 0
+    chunks_past_retention: int = 0  # wholly before the retention horizon: not run, nothing to load
+    retention_horizon: datetime | None = None
     rows_loaded: int = 0
     seconds: float = 0.0
     runs: list[RunReport] = field(default_factory=list)
@@ -125,7 +138,8 @@ def run_backfill(
     chunks = plan_chunks(start, end, chunk)
     backfill = backfill_id(start, end, chunk)
     done = set() if restart else finished_chunks(warehouse, backfill)
-    summary = BackfillSummary(backfill, len(chunks))
+    summary = BackfillSummary(backfill, len(chunks), retention_horizon=retention_horizon(warehouse))
+    horizon = summary.retention_horizon
     progress = progress or progress_bar()
     started = time.monotonic()
     with progress:
@@ -136,6 +150,14 @@ def run_backfill(
                 summary.chunks_skipped += 1
                 continue
             label = f"chunk {index}/{len(chunks)} {current[0].isoformat()} .. {current[1].isoformat()}"
+            if horizon is not None and current[1] <= horizon:
+                summary.chunks_past_retention += 1
+                progress.advance(bar, hours_in(*current))
+                progress.console.print(
+                    f"{label}: not loaded: before the retention horizon {horizon.isoformat()} (raw rows before it "
+                    "were deleted by the retention cleanup and are not copied back; SMARTGRID_RETENTION_DAYS)"
+                )
+                continue
             progress.update(bar, note=f"chunk {index}/{len(chunks)}, {summary.rows_loaded:,} rows")
             chunk_started = time.monotonic()
             success, report = run_chunk(*current)
@@ -151,6 +173,8 @@ def run_backfill(
             summary.rows_loaded += rows
             summary.runs.append(report)
             progress.advance(bar, hours_in(*current))
-            progress.console.print(f"{label}: done, {rows:,} rows loaded")
+            partly = horizon is not None and current[0] < horizon
+            note = f" (hours before the retention horizon {horizon.isoformat()} were not loaded)" if partly else ""
+            progress.console.print(f"{label}: done, {rows:,} rows loaded{note}")
     summary.seconds = time.monotonic() - started
     return summary

@@ -6,7 +6,7 @@ Tasks are thin: each calls one step of orchestration/steps/ and returns its part
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -37,7 +37,7 @@ from orchestration.steps import background_imports, dbt_project, mart_backup
 from orchestration.steps.checkpoint import run_checkpoint
 from orchestration.steps.dbt_runner import DbtFailure, run_dbt
 from orchestration.steps.dq_results import record_run
-from orchestration.steps.freshness import check_source_freshness
+from orchestration.steps.freshness import check_source_freshness  # past error_after: SourceStale fails the run
 from orchestration.steps.gx_project import CHECKPOINT
 from orchestration.steps.loader import load_raw
 from orchestration.steps.mart_changes import mart_watermarks, rebuilt_since, rejected_by_reason
@@ -135,8 +135,25 @@ def _scheduled_start() -> datetime | None:
     return scheduled if flow_run.id else None
 
 
+def run_name() -> str:
+    """The run's name: its deployment (or `run`) and its window, e.g. `hourly 2026-12-04T10:00Z`."""
+    from prefect.runtime import deployment, flow_run
+
+    parameters = flow_run.parameters or {}
+    prefix = deployment.name or "run"
+    try:
+        start, end = resolve_window(
+            parameters.get("start_time"), parameters.get("end_time"), reference=_scheduled_start()
+        )
+    except Exception:  # the flow itself reports a bad window
+        return f"{prefix} (invalid window)"
+    name = f"{prefix} {start:%Y-%m-%dT%H:%M}Z"
+    return name if end - start == timedelta(hours=1) else f"{name} .. {end:%Y-%m-%dT%H:%M}Z"
+
+
 @flow(
     name="smartgrid-etl-flow",
+    flow_run_name=run_name,
     log_prints=True,
     on_failure=[alert_on_failure],
     on_crashed=[alert_on_failure],

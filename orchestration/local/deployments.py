@@ -18,14 +18,63 @@ DEPLOYMENTS = ("smartgrid-etl-flow/hourly", "smartgrid-etl-flow/daily-cleanup")
 def serve(settings: Settings, progress=print) -> str:
     """Start everything the hourly deployment needs; return the UI URL. Safe to run twice."""
     url = ensure_prefect_api(settings, progress=progress)
-    if ensure_work_pool(settings, url):
-        progress(f"created work pool {WORK_POOL}")
-    prefect(settings, "deploy", "--all", "--prefect-file", "orchestration/prefect.yaml", api=url)
-    progress("deployed " + ", ".join(DEPLOYMENTS))
+    deploy(settings, url, progress=progress)
     if not process_alive(_worker_pid_file(settings)):
         start_worker(settings, url)
         progress(f"worker started (log: {settings.prefect_home / 'worker.log'})")
     return url.removesuffix("/api")
+
+
+def deploy(settings: Settings, url: str, progress=print) -> list[str]:
+    """Apply the work pool, the deployments of prefect.yaml and the automations of automations.yaml to the Prefect
+    API at `url` (local or remote); idempotent. Returns the automations' names."""
+    from orchestration.flows.automations import install_automations
+
+    if ensure_work_pool(settings, url):
+        progress(f"created work pool {WORK_POOL}")
+    prefect_file = deployment_file(settings)
+    prefect(settings, "deploy", "--all", "--prefect-file", str(prefect_file), api=url,
+            extra_env={"SMARTGRID_DEPLOY_VERSION": deploy_version(settings)})  # fmt: skip
+    progress("deployed " + ", ".join(DEPLOYMENTS) + f" to {url}")
+    names = install_automations(settings, url)
+    for name in names:
+        progress(f"automation installed: {name}")
+    if settings.alert_webhook_url is None:
+        progress("SMARTGRID_ALERT_WEBHOOK_URL is not set: only the automations that send no alert were installed")
+    return names
+
+
+def deployment_file(settings: Settings) -> Path:
+    """orchestration/prefect.yaml, or, with SMARTGRID_GIT_REPOSITORY set, a copy whose pull step clones that
+    repository and branch (its `definitions.pull_from_git`), for workers on other machines."""
+    import yaml
+
+    source = settings.repo_root / "orchestration" / "prefect.yaml"
+    if not settings.git_repository:
+        return source
+    config = yaml.safe_load(source.read_text())
+    config["pull"] = yaml.safe_load(
+        yaml.safe_dump(config["definitions"]["pull_from_git"])
+        .replace("{{ $SMARTGRID_GIT_REPOSITORY }}", settings.git_repository)
+        .replace("{{ $SMARTGRID_GIT_BRANCH }}", settings.git_branch)
+    )
+    target = settings.prefect_home / "prefect.git.yaml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(yaml.safe_dump(config, sort_keys=False))
+    return target
+
+
+def deploy_version(settings: Settings) -> str:
+    """The deployments' version: the package version and the checkout's commit (`-dirty` with local changes)."""
+    from importlib.metadata import version
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=settings.repo_root, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = "-dirty" if git("status", "--porcelain", "--untracked-files=no") else ""
+    return f"{version('smartgrid-elt')}+{commit}{dirty}"
 
 
 def ensure_work_pool(settings: Settings, url: str) -> bool:
@@ -77,3 +126,50 @@ def stop_worker(settings: Settings) -> bool:
         os.killpg(int(pid_file.read_text()), signal.SIGTERM)
     pid_file.unlink(missing_ok=True)
     return alive
+
+
+def release_runs(settings: Settings) -> list[str]:
+    """After the local worker stopped: mark the deployments' runs it left Pending or Running as Crashed, so none
+    holds a deployment's concurrency slot across `make stop` / `make serve`. One line per run; [] when the local
+    server is not up (a remote API is left alone)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Crashed
+
+    from orchestration.local.prefect_server import healthy, local_api_url
+
+    url = local_api_url(settings)
+    if settings.prefect_api_url or not healthy(url):
+        return []
+    lines = []
+    with using_api(settings, url), get_client(sync_client=True) as client:
+        ids = [client.read_deployment_by_name(name).id for name in DEPLOYMENTS if _exists(client, name)]
+        if not ids:
+            return []
+        runs = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=ids)),
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PENDING, StateType.RUNNING]))
+            ),
+        )
+        for run in runs:
+            client.set_flow_run_state(run.id, Crashed(message="its worker was stopped (smartgrid stop)"), force=True)
+            lines.append(f"run {run.name} was {run.state.name}: marked Crashed, its concurrency slot released")
+    return lines
+
+
+def _exists(client, name: str) -> bool:
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        client.read_deployment_by_name(name)
+        return True
+    except ObjectNotFound:
+        return False

@@ -39,11 +39,19 @@ def healthy(url: str) -> bool:
         return False
 
 
+LEASE_STORAGE = "prefect.server.concurrency.lease_storage.filesystem"
+
+
 def server_environment(home: Path, port: int) -> dict[str, str]:
     """Variables for `prefect server start`. The UI's API address does not follow --port by itself: without
-    PREFECT_UI_API_URL a server on another port serves a UI that talks to port 4200."""
+    PREFECT_UI_API_URL a server on another port serves a UI that talks to port 4200.
+
+    Concurrency leases on disk (under PREFECT_HOME), not in the server's memory: a run holds the deployment's
+    slot through a lease; Prefect's default keeps leases in memory, so after `make stop` / `make serve` the
+    slot of a run caught mid-submission stayed taken with no lease left to expire, and the schedule stopped."""
     return {
         "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": LEASE_STORAGE,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_API_HOST": "127.0.0.1",
         "PREFECT_SERVER_API_PORT": str(port),
@@ -51,9 +59,12 @@ def server_environment(home: Path, port: int) -> dict[str, str]:
     }
 
 
-def prefect(settings: Settings, *args: str, api: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+def prefect(
+    settings: Settings, *args: str, api: str | None = None, check: bool = True, extra_env: dict | None = None
+) -> subprocess.CompletedProcess:
     """Run the `prefect` CLI with this project's PREFECT_HOME (and `api` as PREFECT_API_URL, if given)."""
-    env = subprocess_environment(server_environment(settings.prefect_home, settings.prefect_port))
+    server = server_environment(settings.prefect_home, settings.prefect_port)
+    env = subprocess_environment({**server, **(extra_env or {})})
     env.pop("PREFECT_API_URL", None)
     if api:
         env["PREFECT_API_URL"] = api

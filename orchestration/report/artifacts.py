@@ -19,6 +19,25 @@ from orchestration.settings import DbTarget, Settings
 
 TABLE_KEY = "smartgrid-grid-report"
 LINK_KEY = "smartgrid-grid-report-file"
+CHARTS_KEY = "smartgrid-grid-report-charts"
+
+
+def report_link(settings: Settings, path: Path) -> str:
+    """Where others open the report: SMARTGRID_REPORT_URL + the file's name when the folder is served, else
+    the file's path (in SMARTGRID_REPORT_DIR: a shared folder)."""
+    return f"{settings.report_url.rstrip('/')}/{path.name}" if settings.report_url else path.as_uri()
+
+
+def charts_markdown(result: ReportResult, link: str) -> str:
+    """Every chart's reading of the window (its numbers, in words), by section, and where the page is."""
+    lines = [f"# Grid report, {result.key_figures[0]['value']} UTC", "", f"The page: [{link}]({link})", ""]
+    section = None
+    for item in result.readings:
+        if item["section"] != section:
+            section = item["section"]
+            lines += ["", f"## {section}", ""]
+        lines.append(f"- **{item['chart']}**: {item['reading']}")
+    return "\n".join(lines)
 
 
 def artifact_rows(result: ReportResult) -> list[dict]:
@@ -44,7 +63,7 @@ def grid_report_task(settings: Settings, warehouse: DbTarget, always: bool = Fal
 
     A report that cannot be built is logged and returned as an error: the run's data is good all the same.
     """
-    from prefect.artifacts import create_link_artifact, create_table_artifact
+    from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
     path = default_path(settings, warehouse)
     if not always and shows_the_current_window(path):
@@ -59,9 +78,13 @@ def grid_report_task(settings: Settings, warehouse: DbTarget, always: bool = Fal
     create_table_artifact(
         key=TABLE_KEY, table=artifact_rows(result), description=f"Grid report key figures, {window} UTC"
     )
+    link = report_link(settings, result.path)
+    create_markdown_artifact(
+        key=CHARTS_KEY, markdown=charts_markdown(result, link), description=f"Grid report charts, {window} UTC"
+    )
     create_link_artifact(
         key=LINK_KEY,
-        link=result.path.as_uri(),
+        link=link,
         link_text=f"grid report {window} UTC",
         description=f"The grid report file ({result.path}), rebuilt by this run in {result.seconds:.1f} s",
     )

@@ -33,6 +33,7 @@ class ReportResult:
     charts_drawn: int
     charts: int
     key_figures: list[dict] = field(default_factory=list)
+    readings: list[dict] = field(default_factory=list)  # each chart: section, title, what it shows (its numbers)
 
     def to_dict(self) -> dict:
         return {**asdict(self), "path": str(self.path), "start": self.start.isoformat(), "end": self.end.isoformat()}
@@ -54,8 +55,10 @@ def report_window(start: str | datetime | None = None, end: str | datetime | Non
 
 
 def default_path(settings: Settings, warehouse: DbTarget) -> Path:
-    """One file per warehouse database, under $SMARTGRID_HOME (default .smartgrid/)."""
-    return settings.home / "report" / f"grid-report-{warehouse.dbname}.html"
+    """One file per warehouse database, in SMARTGRID_REPORT_DIR (a folder others can open, e.g. a shared or
+    served one), by default $SMARTGRID_HOME/report."""
+    folder = settings.report_dir.expanduser().resolve() if settings.report_dir else settings.home / "report"
+    return folder / f"grid-report-{warehouse.dbname}.html"
 
 
 def charts(rows: dict[str, list[dict]]) -> dict[str, list[Chart]]:
@@ -119,4 +122,7 @@ def build_report(settings: Settings, warehouse: DbTarget, start: datetime, end: 
     partial.write_text(page, encoding="utf-8")
     os.replace(partial, out)  # a reader never sees half a file
     total = sum(len(section) for section in sections.values())
-    return ReportResult(out, start, end, time.monotonic() - started, views_seconds, has_run, drawn, total, figures)
+    readings = [{"section": name, "chart": c.title, "reading": c.reading} for name, cs in sections.items() for c in cs]
+    return ReportResult(
+        out, start, end, time.monotonic() - started, views_seconds, has_run, drawn, total, figures, readings
+    )
