@@ -75,3 +75,10 @@ insert into raw.hour_fingerprints (table_name, hour, row_count, id_sum)
 select 'meter_readings', date_trunc('hour', "timestamp"), count(*), sum(id) from raw.meter_readings
 where not exists (select from raw.hour_fingerprints where table_name = 'meter_readings')
 group by 2;
+
+-- The daily run's sweep of older days (steps/reconcile.py): how many daily loads each table has had. A daily load
+-- compares the older retained days whose day number is congruent to this count modulo SMARTGRID_RECONCILE_SWEEP_RUNS.
+create table if not exists raw.reconcile_sweep (
+    table_name text primary key,
+    daily_runs bigint not null
+);
