@@ -38,7 +38,7 @@ test: $(INSTALLED)  ## the whole test suite, against a real PostgreSQL
 test-long: $(INSTALLED)  ## the property tests with many more examples (HYPOTHESIS_PROFILE=long), not in CI
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/test_properties.py
 
-bench: $(INSTALLED)  ## speed and memory at a utility's size, against targets (~30 min; ARGS=--quick: < 2 min)
+bench: $(INSTALLED)  ## speed and memory at a utility's size, against targets (~1 h; ARGS="--only season", ARGS=--quick)
 	$(BIN)/python -m benchmarks.run $(ARGS)
 
 lint: $(INSTALLED)  ## ruff on the Python, sqlfluff on the dbt SQL (dbt_smartgrid/.sqlfluff); starts the local database

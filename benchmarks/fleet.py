@@ -92,9 +92,17 @@ on conflict (event_id) do nothing
 
 
 def generate_hours(
-    source: DbTarget, fleet: Fleet, start: datetime, end: datetime, *, late_share: float = 0.0, late: bool = False
+    source: DbTarget,
+    fleet: Fleet,
+    start: datetime,
+    end: datetime,
+    *,
+    late_share: float = 0.0,
+    late: bool = False,
+    step: timedelta = timedelta(hours=1),
 ) -> int:
-    """Insert [start, end) of `fleet` into the source tables; return rows inserted.
+    """Insert [start, end) of `fleet` into the source tables, `step` (hour-aligned) per transaction; return rows
+    inserted.
 
     With `late_share` > 0 the hour's rows whose hash falls below it are held back; `late=True` inserts
     exactly those held-back rows (they arrive late, with new ids).
@@ -112,10 +120,10 @@ def generate_hours(
         cur.execute(source_ddl())
         hour = start
         while hour < end:
-            step = {**params, "start": hour, "end": hour + timedelta(hours=1)}
+            chunk = {**params, "start": hour, "end": min(hour + step, end)}
             for statement in (METER_SQL, SENSOR_SQL):
-                cur.execute(statement, step)
+                cur.execute(statement, chunk)
                 inserted += cur.rowcount
             conn.commit()
-            hour += timedelta(hours=1)
+            hour += step
     return inserted

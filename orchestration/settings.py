@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     retention_days: int = _env("SMARTGRID_RETENTION_DAYS", 90, ge=1)
     # hours before a window's end that every load compares with the source hour by hour (data contract §2)
     reconcile_hours: int = _env("SMARTGRID_RECONCILE_HOURS", 3, ge=1)
+    # the daily run: the last hours it compares, and in how many daily runs it compares every older retained day
+    reconcile_recent_hours: int = _env("SMARTGRID_RECONCILE_RECENT_HOURS", 48, ge=1)
+    reconcile_sweep_runs: int = _env("SMARTGRID_RECONCILE_SWEEP_RUNS", 7, ge=1)
     # least privilege (db/roles.py): the role the load and retention run as, and passwords `db init-roles` sets
     loader_user: str | None = _env("SMARTGRID_LOADER_USER")
     loader_password: SecretStr | None = _env("SMARTGRID_LOADER_PASSWORD")

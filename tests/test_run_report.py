@@ -34,7 +34,9 @@ OLD_KEYS = {
         "tables": {"meter_readings": {"table": None, "hours_copied": None, "rows_copied": None, "rows_loaded": None,
                                       "window_rows": None, "changed_hours": None,
                                       # added with the reconciliation horizon (docs/data-contract.md §2)
-                                      "reconciled_from": None, "source_max_id": None}},
+                                      "reconciled_from": None, "source_max_id": None,
+                                      # added with the daily run's sweep of older days (§2)
+                                      "swept_days": None}},
     },
     "dbt": {
         "command": None, "success": None, "seconds": None, "status_counts": {"pass": None}, "failures": None,

@@ -41,6 +41,7 @@ from orchestration.steps.freshness import check_source_freshness  # past error_a
 from orchestration.steps.gx_project import CHECKPOINT
 from orchestration.steps.loader import load_raw
 from orchestration.steps.mart_changes import mart_watermarks, rebuilt_since, rejected_by_reason
+from orchestration.steps.reconcile import DailySweep
 from orchestration.steps.retention import cleanup_raw
 from orchestration.steps.run_steps import record_run_steps
 from orchestration.window import resolve_window
@@ -70,12 +71,17 @@ def retry_on_connection_errors(task, task_run, state) -> bool:
     timeout_seconds=load_timeout_seconds(),
 )
 def load_raw_task(
-    warehouse: DbTarget, source: DbTarget, start: datetime, end: datetime, reconcile_hours: int, full: bool
+    warehouse: DbTarget,
+    source: DbTarget,
+    start: datetime,
+    end: datetime,
+    reconcile_hours: int,
+    daily: DailySweep | None,
 ) -> LoadResult:
     """Copy every source row before `end` that raw lacks; one transaction per table, so a retry is safe."""
     with deadline([warehouse, source], current_timeout()):  # a hung load fails (flows/watchdog.py)
         try:
-            return load_raw(warehouse, source, start, end, reconcile_hours=reconcile_hours, full_reconcile=full)
+            return load_raw(warehouse, source, start, end, reconcile_hours=reconcile_hours, daily=daily or None)
         except connection_errors() as exc:  # one line: which database, which setting, why
             raise DatabaseUnreachable(explain(exc, {"warehouse": warehouse, "source": source})) from exc
 
@@ -178,8 +184,9 @@ def smartgrid_etl_flow(
     report = RunReport(window=RunWindow.of(start, end), warnings=[])
     loader = as_loader(warehouse, settings)  # the least-privilege loader role, when configured (db/roles.py)
     with run_lock(warehouse), deadline([warehouse, loader, source], current_timeout()):
-        # the daily cleanup run also compares every hour of history with the source (data contract §2)
-        report.load = load_raw_task(loader, source, start, end, settings.reconcile_hours, enable_cleanup)
+        # the daily cleanup run also compares the recent days and a sweep of older ones (data contract §2)
+        daily = DailySweep.of(settings) if enable_cleanup else None
+        report.load = load_raw_task(loader, source, start, end, settings.reconcile_hours, daily)
         if report.load.window_is_empty:
             warning = f"freshness: the source has no rows for {start.isoformat()} .. {end.isoformat()}"
             logger.warning(warning)

@@ -32,6 +32,7 @@ class TableLoad(Report):
     window_rows: int = 0  # source rows with "timestamp" inside the run's window
     changed_hours: list[str] = Field(default_factory=list)  # the hours copied (UTC, ISO), oldest first
     reconciled_from: str = ""  # where this load's hour-by-hour reconciliation began (UTC, ISO)
+    swept_days: list[str] = Field(default_factory=list)  # older days the daily run's sweep compared (UTC dates)
     source_max_id: int = 0  # the highest source id this load saw
 
 

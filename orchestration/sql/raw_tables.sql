@@ -72,3 +72,10 @@ create or replace function raw.last_daily_check_through() returns timestamptz
 language sql stable as $$
     select coalesce(max(checked_through), '-infinity'::timestamptz) from raw.daily_check_passes
 $$;
+
+-- The daily run's sweep of older days (steps/reconcile.py): how many daily loads each table has had. A daily load
+-- compares the older retained days whose day number is congruent to this count modulo SMARTGRID_RECONCILE_SWEEP_RUNS.
+create table if not exists raw.reconcile_sweep (
+    table_name text primary key,
+    daily_runs bigint not null
+);

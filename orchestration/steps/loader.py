@@ -52,13 +52,14 @@ def load_raw(
     window_end: datetime,
     *,
     reconcile_hours: int = DEFAULT_RECONCILE_HOURS,
+    daily: reconcile.DailySweep | None = None,
     full_reconcile: bool = False,
 ) -> LoadResult:
     """Make raw hold every source row with "timestamp" < window_end (naive UTC datetimes).
 
     Both tables load in parallel, each in one transaction, so after a connection error a load can simply run
-    again: the flow's load task does that with Prefect's retries. `full_reconcile` compares every hour of
-    history instead of the last `reconcile_hours`.
+    again: the flow's load task does that with Prefect's retries. `daily` (the daily run) adds its recent span and
+    sweep of older days (steps/reconcile.py); `full_reconcile` compares every hour of history.
     """
     started = time.monotonic()
     load_id = str(uuid.uuid4())
@@ -67,7 +68,9 @@ def load_raw(
         cur.execute(raw_ddl())  # once, before the two tables' transactions start
 
     def load(table: str) -> tuple[TableLoad, datetime]:
-        return _load_table(warehouse, source, table, window_start, window_end, load_id, reconcile_hours, full_reconcile)
+        return _load_table(
+            warehouse, source, table, window_start, window_end, load_id, reconcile_hours, daily, full_reconcile
+        )
 
     with ThreadPoolExecutor(max_workers=len(SOURCE_COLUMNS), thread_name_prefix="load") as pool:
         loads = dict(zip(SOURCE_COLUMNS, pool.map(load, SOURCE_COLUMNS), strict=True))
@@ -89,6 +92,7 @@ def _load_table(
     window_end: datetime,
     load_id: str,
     reconcile_hours: int,
+    daily: reconcile.DailySweep | None,
     full_reconcile: bool,
 ) -> tuple[TableLoad, datetime]:
     started_at = datetime.now(UTC)
@@ -99,8 +103,12 @@ def _load_table(
         wh_cur.execute("select now()")
         loaded_at = wh_cur.fetchone()[0]
         since, above_id = reconcile.reconciliation_start(wh_cur, table, window_start, window_end, reconcile_hours)
+        swept: reconcile.Ranges = []
         if full_reconcile:
             since, above_id = reconcile.cleaned_before(wh_cur, table), None
+        elif daily:
+            since, swept = reconcile.daily_reconciliation(wh_cur, table, since, window_end, daily)
+        ranges = [(since, window_end), *swept]
         with connected(source, application="smartgrid-loader") as src:
             src.set_session(isolation_level="REPEATABLE READ", readonly=True)  # one snapshot for the table
             with src.cursor() as src_cur:
@@ -111,14 +119,15 @@ def _load_table(
                         f"the source database has no table {table!r}: is SOURCE_POSTGRES_DB the operational database?"
                     ) from None
                 result.source_max_id = src_cur.fetchone()[0]
-                source_hours = reconcile.source_fingerprints(src_cur, table, since, window_end)
-                raw_hours = reconcile.raw_fingerprints(wh_cur, table, since, window_end)
+                source_hours = reconcile.source_fingerprints(src_cur, table, ranges)
+                raw_hours = reconcile.raw_fingerprints(wh_cur, table, ranges)
                 start_epoch, end_epoch = reconcile.epoch(window_start), reconcile.epoch(window_end)
                 result.window_rows = sum(n for h, (n, _) in source_hours.items() if start_epoch <= h < end_epoch)
                 changed = sorted(h for h, fingerprint in source_hours.items() if raw_hours.get(h) != fingerprint)
                 result.hours_copied = len(changed)
                 result.changed_hours = [reconcile.iso(h) for h in changed]
                 result.reconciled_from = "-infinity" if since is None else since.isoformat()
+                result.swept_days = [low.date().isoformat() for low, _ in swept]
                 predicate = reconcile.rows_to_copy(src_cur, changed, since, above_id)
                 if predicate:
                     result.rows_copied, result.rows_loaded = _copy_into_raw(src_cur, wh_cur, table, predicate, load_id)

@@ -6,7 +6,13 @@
   of order in the source, so ids alone are not a safe watermark there.
 - Older rows are found by id: every source row above the highest id the previous load saw, whatever its
   "timestamp" (a backlog days old, -infinity, infinity, BC dates).
-- `full_reconcile` compares every hour of history (the daily run).
+- The daily run (`DailySweep`) also compares the last `recent_hours` (48) hour by hour, and one day in every
+  `sweep_runs` (7) of the older days inside the retention period: the days whose number (days since
+  1970-01-01) is congruent to the run's number modulo `sweep_runs`, so every older retained day is compared on
+  one of any `sweep_runs` consecutive daily runs, and a daily run compares about
+  `recent_hours + retention_days / sweep_runs` of source history, whatever the history's length. The run's
+  number is counted in raw.reconcile_sweep, in the load's transaction.
+- `full_reconcile` compares every hour of history (on demand).
 
 Hours travel as epoch seconds (float, +-infinity included), never as Python datetimes: the driver cannot
 represent -infinity or BC timestamps, and a load must not depend on it.
@@ -14,9 +20,26 @@ represent -infinity or BC timestamps, and a load must not depend on it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 HOUR_SECONDS = 3600.0
+DAY = timedelta(days=1)
+Ranges = list[tuple[datetime | None, datetime]]  # [start, end) of source hours; start None: -infinity
+
+
+@dataclass(frozen=True)
+class DailySweep:
+    """The daily run's reconciliation (data contract §2): the last `recent_hours` on every daily run, and each older
+    day inside the retention period on one in every `sweep_runs` daily runs."""
+
+    recent_hours: int = 48
+    sweep_runs: int = 7
+    retention_days: int = 90
+
+    @classmethod
+    def of(cls, settings) -> DailySweep:
+        return cls(settings.reconcile_recent_hours, settings.reconcile_sweep_runs, settings.retention_days)
 
 
 def cleaned_before(wh_cur, table: str) -> datetime | None:
@@ -46,6 +69,46 @@ def reconciliation_start(
     return since, previous_max_id
 
 
+def day_number(day: date) -> int:
+    return (day - date(1970, 1, 1)).days
+
+
+def daily_reconciliation(
+    wh_cur, table: str, since: datetime | None, window_end: datetime, sweep: DailySweep
+) -> tuple[datetime | None, Ranges]:
+    """(since, swept): this daily load compares hours from `since` (at the latest `window_end - recent_hours`) and
+    the older retained days in `swept`; counts the daily load in raw.reconcile_sweep."""
+    wh_cur.execute(
+        "insert into raw.reconcile_sweep as kept (table_name, daily_runs) values (%s, 1) on conflict (table_name) "
+        "do update set daily_runs = kept.daily_runs + 1 returning daily_runs - 1",
+        (table,),
+    )
+    run = wh_cur.fetchone()[0]  # 0 for the table's first daily load
+    if since is None:
+        return None, []  # every hour is compared anyway
+    floor = datetime.combine(window_end.date(), datetime.min.time()) - timedelta(days=sweep.retention_days)
+    horizon = cleaned_before(wh_cur, table)
+    if horizon is not None:
+        floor = max(floor, horizon)  # hours before a retention cleanup stay out of raw
+    since = min(since, max(window_end - timedelta(hours=sweep.recent_hours), floor))
+    swept: Ranges = []
+    day = floor.date()
+    while datetime.combine(day, datetime.min.time()) < since:
+        if day_number(day) % sweep.sweep_runs == run % sweep.sweep_runs:
+            day_start = datetime.combine(day, datetime.min.time())
+            swept.append((max(day_start, floor), min(day_start + DAY, since)))
+        day += DAY
+    return since, swept
+
+
+def in_ranges(cur, column: str, ranges: Ranges) -> str:
+    """A SQL condition: `column` lies in one of the [start, end) ranges."""
+    return " or ".join(
+        cur.mogrify(f"({column} >= coalesce(%s, '-infinity'::timestamp) and {column} < %s)", (low, high)).decode()
+        for low, high in ranges
+    )
+
+
 def epoch(value: datetime) -> float:
     return (value - datetime(1970, 1, 1)).total_seconds()
 
@@ -59,22 +122,22 @@ def iso(epoch: float) -> str:
         return f"{epoch:.0f} seconds from 1970"
 
 
-def source_fingerprints(cur, table: str, since: datetime | None, window_end: datetime) -> dict:
-    """{hour as epoch seconds: (rows, sum of ids)} for source hours in [since, window_end)."""
+def source_fingerprints(cur, table: str, ranges: Ranges) -> dict:
+    """{hour as epoch seconds: (rows, sum of ids)} for source hours in the (hour-aligned) ranges."""
+    where = in_ranges(cur, '"timestamp"', ranges)
     cur.execute(
         f"select extract(epoch from date_trunc('hour', \"timestamp\"))::float8, count(*), sum(id) from {table} "
-        f'where "timestamp" >= coalesce(%s, \'-infinity\'::timestamp) and "timestamp" < %s group by 1',
-        (since, window_end),
+        f"where {where} group by 1"
     )
     return {hour: (count, int(id_sum)) for hour, count, id_sum in cur.fetchall()}
 
 
-def raw_fingerprints(cur, table: str, since: datetime | None, window_end: datetime) -> dict:
+def raw_fingerprints(cur, table: str, ranges: Ranges) -> dict:
     """The same fingerprints for raw, from the table the loader keeps as it inserts (no scan of raw)."""
     cur.execute(
         "select extract(epoch from hour)::float8, row_count, id_sum from raw.hour_fingerprints "
-        "where table_name = %s and hour >= coalesce(%s, '-infinity'::timestamp) and hour < %s",
-        (table, since, window_end),
+        f"where table_name = %s and ({in_ranges(cur, 'hour', ranges)})",
+        (table,),
     )
     return {hour: (count, int(id_sum)) for hour, count, id_sum in cur.fetchall()}
 

@@ -1,0 +1,112 @@
+"""What every part of `make bench` shares: its two databases, the CLI in a fresh process, timed runs and reports.
+
+Uses the databases smartgrid_bench_warehouse and smartgrid_bench_source (dropped and recreated by each part).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import resource
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from orchestration.db.connection import connected, drop_database, ensure_database
+from orchestration.local.postgres import resolve_targets
+from orchestration.report.build import default_path
+from orchestration.settings import REPO_ROOT, load_settings, subprocess_environment
+
+BENCH_DATABASES = {"POSTGRES_DB": "smartgrid_bench_warehouse", "SOURCE_POSTGRES_DB": "smartgrid_bench_source"}
+SETTINGS = load_settings(defaults=BENCH_DATABASES)  # POSTGRES_DB / SOURCE_POSTGRES_DB in the environment win
+SMARTGRID = str(Path(sys.executable).with_name("smartgrid"))
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def fresh_databases():
+    warehouse, source = resolve_targets(SETTINGS)
+    for target in (warehouse, source):
+        drop_database(target)
+        ensure_database(target)
+    default_path(SETTINGS, warehouse).unlink(missing_ok=True)  # the first run writes the grid report, as in use
+    return warehouse, source
+
+
+def smartgrid(*args: str) -> tuple[dict, float, float, str]:
+    """Run the CLI in a fresh process; return (its --json result or {}, wall seconds, the process's peak RSS MB,
+    its output)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.monotonic()
+    databases = {"POSTGRES_DB": SETTINGS.postgres_db, "SOURCE_POSTGRES_DB": SETTINGS.source_postgres_db}
+    done = subprocess.run([SMARTGRID, *args], capture_output=True, text=True, env=subprocess_environment(databases))
+    wall = time.monotonic() - started
+    rss = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
+        raise SystemExit(f"`smartgrid {' '.join(args)}` failed (exit {done.returncode})")
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    return (json.loads(lines[-1]) if lines else {}), wall, rss, done.stdout
+
+
+def build_history(start: datetime, end: datetime, chunk: timedelta | None = None) -> float:
+    """Load and build [start, end) with as few flow runs as the chunk allows (no checkpoint: not what is timed);
+    return the seconds. The warehouse is then vacuumed and analyzed, as autovacuum would have done by then."""
+    started = time.monotonic()
+    chunk = chunk or (end - start)
+    at = start
+    while at < end:
+        smartgrid("run", "--start", at.isoformat(), "--end", min(at + chunk, end).isoformat(), "--no-validation")
+        at += chunk
+    vacuum_analyze()
+    return time.monotonic() - started
+
+
+def vacuum_analyze() -> None:
+    warehouse, source = resolve_targets(SETTINGS)
+    for target in (warehouse, source):
+        with connected(target, application="smartgrid-bench", autocommit=True) as conn, conn.cursor() as cur:
+            cur.execute("vacuum (analyze)")
+
+
+def flow_run(hour: datetime, *options: str) -> dict:
+    """One flow run over [hour, hour + 1 h) as a worker starts it; wall time, steps, the slowest dbt models."""
+    result, wall, rss, _ = smartgrid(
+        "run", "--start", hour.isoformat(), "--end", (hour + timedelta(hours=1)).isoformat(), "--json", *options
+    )
+    timings = {
+        "wall": round(wall, 1),
+        "load": result["load"]["seconds"],
+        "dbt build": result["dbt"]["seconds"],
+        "checkpoint": (result.get("checkpoint") or {}).get("seconds", 0),
+        "grid report": round((result.get("grid_report") or {}).get("seconds", 0), 1),
+        "rows loaded": result["load"]["rows_loaded"],
+        "peak RSS MB": round(rss),
+    }
+    run_results = json.loads((REPO_ROOT / "dbt_smartgrid/target/run_results.json").read_text())
+    for node in run_results["results"]:  # where the dbt build's time goes: every model of 0.5 s or more
+        if node["unique_id"].startswith("model.") and node["execution_time"] >= 0.5:
+            timings[f"  {node['unique_id'].split('.')[-1]}"] = round(node["execution_time"], 1)
+    return timings
+
+
+def hourly_run(hour: datetime) -> dict:
+    return flow_run(hour)
+
+
+def grid_report(start: datetime, end: datetime) -> dict:
+    """`smartgrid report` of [start, end): its own seconds without dbt's (re)creation of the report's views (the
+    views are dropped by every dbt build of the audit views they read), and the process's wall time."""
+    _, wall, rss, output = smartgrid("report", "--start", start.isoformat(), "--end", end.isoformat())
+    written = float(re.search(r"written in ([\d.]+) s", output).group(1))
+    views = re.search(r"views \(re\)created with dbt in ([\d.]+) s", output)
+    views_seconds = float(views.group(1)) if views else 0.0
+    return {"s": round(written - views_seconds, 2), "views s": views_seconds, "wall": round(wall, 1), "rss": rss}
+
+
+def ratio(long: float, short: float) -> float:
+    return long / short if short else float("inf")
