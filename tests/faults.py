@@ -4,6 +4,7 @@ it is in flight, restart the server, and compare with an undisturbed run. The fa
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -42,6 +43,14 @@ create trigger fault_slow_insert before insert on raw.meter_readings
 select 1
 """
 REMOVE_SLOW_RAW_INSERT = "drop trigger fault_slow_insert on raw.meter_readings; select 1"
+# the meter mart's insert sleeps per row
+SLOW_MART = """
+create function marts.fault_slow_row() returns trigger language plpgsql as $$
+begin perform pg_sleep(0.05); return new; end $$;
+create trigger fault_slow_row before insert on marts.fct_meter_consumption_hourly
+    for each row execute function marts.fault_slow_row();
+select 1
+"""
 
 
 def throttle_source_copy(source, ms_per_row: int) -> None:
@@ -95,8 +104,10 @@ def no_loader_sessions(warehouse) -> None:
     """Wait until the sessions of a killed loader have ended (a backend notices a dead client only at its next
     write, so an orphaned insert runs to its end and then rolls back)."""
     wait_for(
-        lambda: not helpers.scalar(
-            warehouse, "select count(*) from pg_stat_activity where application_name = 'smartgrid-loader'"
+        lambda: (
+            not helpers.scalar(
+                warehouse, "select count(*) from pg_stat_activity where application_name = 'smartgrid-loader'"
+            )
         ),
         "the killed loader's sessions end",
         timeout=120,
@@ -145,3 +156,30 @@ def assert_marts_equal(warehouse, expected: dict) -> None:
     for mart, rows in expected.items():
         assert rows, mart
         assert helpers.mart_rows(warehouse, mart) == rows, mart
+
+
+def in_background(action) -> tuple[threading.Thread, dict]:
+    """Run action() in a thread; its result (or error) lands in the returned dict."""
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["value"] = action()
+        except BaseException as exc:  # reported by the test
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def task_run_counts(flow_state) -> dict[str, int]:
+    """Each task of a flow run (by name, without its run suffix) -> how many times Prefect ran it."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_state.state_details.flow_run_id]))
+        )
+    return {run.name.rsplit("-", 1)[0]: run.run_count for run in runs}

@@ -1,6 +1,8 @@
-"""Fault injection against the real server: the warehouse restarts mid-load and mid-build, the flow process
-is killed inside the load, between steps and during the checkpoint. Afterwards contract §2 and §5 hold: raw holds
-each source row exactly once and, after the next run, the marts equal the contract over raw (tests/reference.py).
+"""Fault injection against the real server: the warehouse restarts with a COPY in flight and while a model's
+insert runs, the flow process is killed with a COPY in flight, during the insert into raw, between steps and during
+the checkpoint. Each fault lands only after the test saw its moment on the server (tests/faults.py). Afterwards
+contract §2 and §5 hold: raw equals the source row for row and, after the next run, the marts equal an undisturbed
+run's (the contract over raw, tests/reference.py, where new hours arrive between the kills).
 The faults a load meets on its own (a refusing source, a timeout, a full disk): tests/test_faults_in_the_load.py.
 
 Marker `faults`: `pytest -m faults` runs only these; `make test` runs them with the rest."""
@@ -10,7 +12,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import threading
 import time
 from datetime import timedelta
 
@@ -46,33 +47,6 @@ def undisturbed(settings, targets):
     return faults.undisturbed_marts(settings, *targets, START, 1, SMALL)
 
 
-def in_background(action) -> tuple[threading.Thread, dict]:
-    """Run action() in a thread; its result (or error) lands in the returned dict."""
-    outcome: dict = {}
-
-    def run():
-        try:
-            outcome["value"] = action()
-        except BaseException as exc:  # reported by the test
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, outcome
-
-
-def task_run_counts(flow_state) -> dict[str, int]:
-    """Each task of a flow run (by name, without its run suffix) -> how many times Prefect ran it."""
-    from prefect import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-
-    with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_state.state_details.flow_run_id]))
-        )
-    return {run.name.rsplit("-", 1)[0]: run.run_count for run in runs}
-
-
 def test_the_warehouse_restarts_with_a_copy_in_flight_and_the_load_task_retries(
     settings, one_day, undisturbed, prefect_api
 ):
@@ -88,36 +62,27 @@ def test_the_warehouse_restarts_with_a_copy_in_flight_and_the_load_task_retries(
         faults.set_throttle(source, 0)
         return streamed
 
-    watcher, restart = in_background(restart_with_the_copy_in_flight)
+    watcher, restart = faults.in_background(restart_with_the_copy_in_flight)
     state = smartgrid_etl_flow(start_time=START, end_time=DAY, return_state=True)
     watcher.join(timeout=60)
     assert "error" not in restart, restart.get("error")
     assert 0 < restart["value"] < total  # rows were streaming when the server went down
     assert state.is_completed(), state.message
-    assert task_run_counts(state)["load raw"] == 2  # the cut attempt, then Prefect's retry
+    assert faults.task_run_counts(state)["load raw"] == 2  # the cut attempt, then Prefect's retry
     faults.assert_raw_equals_the_source_row_for_row(warehouse, source)
     faults.assert_marts_equal(warehouse, undisturbed)
 
 
-SLOW_MART = """
-create function marts.fault_slow_row() returns trigger language plpgsql as $$
-begin perform pg_sleep(0.05); return new; end $$;
-create trigger fault_slow_row before insert on marts.fct_meter_consumption_hourly
-    for each row execute function marts.fault_slow_row();
-select 1
-"""
 MART_QUERY = '%"node_id": "model.smartgrid.fct_meter_consumption_hourly"%'
 
 
-def test_the_warehouse_restarts_while_a_model_query_runs_and_the_run_fails(
-    settings, one_day, undisturbed, prefect_api
-):
+def test_the_warehouse_restarts_while_a_model_query_runs_and_the_run_fails(settings, one_day, undisturbed, prefect_api):
     from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
 
     warehouse, source = one_day
     half = START + timedelta(hours=12)
     assert smartgrid_etl_flow(start_time=START, end_time=half).dbt.success  # the marts exist
-    query(warehouse, SLOW_MART)  # the meter mart's insert takes ~2 s: long enough to restart in the middle
+    query(warehouse, faults.SLOW_MART)  # the meter mart's insert takes ~2 s: long enough to restart in the middle
 
     def restart_while_the_model_runs():
         running = faults.wait_for(
@@ -132,7 +97,7 @@ def test_the_warehouse_restarts_while_a_model_query_runs_and_the_run_fails(
         faults.restart_server(settings)
         return running
 
-    watcher, restart = in_background(restart_while_the_model_runs)
+    watcher, restart = faults.in_background(restart_while_the_model_runs)
     state = smartgrid_etl_flow(start_time=half, end_time=DAY, return_state=True)
     watcher.join(timeout=60)
     assert "error" not in restart, restart.get("error")
