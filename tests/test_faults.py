@@ -68,7 +68,8 @@ def test_the_warehouse_restarts_with_a_copy_in_flight_and_the_load_task_retries(
     assert "error" not in restart, restart.get("error")
     assert 0 < restart["value"] < total  # rows were streaming when the server went down
     assert state.is_completed(), state.message
-    assert faults.task_run_counts(state)["load raw"] == 2  # the cut attempt, then Prefect's retry
+    # the cut attempt, then Prefect's retries (a retry that comes before the server is back up is refused too)
+    assert faults.task_run_counts(state)["load raw"] >= 2
     faults.assert_raw_equals_the_source_row_for_row(warehouse, source)
     faults.assert_marts_equal(warehouse, undisturbed)
 
