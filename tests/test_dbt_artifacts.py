@@ -8,6 +8,8 @@ column 822517` in `smartgrid run`: the run read target/manifest.json while a tes
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -59,9 +61,6 @@ def test_dbt_processes_side_by_side_never_read_a_half_written_manifest(settings,
             except json.JSONDecodeError as exc:
                 errors.append(str(exc))
     finally:
-        import os
-        import signal
-
         os.killpg(make_dbt.pid, signal.SIGKILL)
         pipeline.kill()
         make_dbt.wait()
@@ -70,3 +69,25 @@ def test_dbt_processes_side_by_side_never_read_a_half_written_manifest(settings,
     assert published.read_text().count("published") >= 2
     assert errors == [] and reads > 0, (len(errors), errors[:1])
     assert (settings.dbt_project_dir / "target" / PIPELINE_MANIFEST).exists()
+
+
+def test_a_failed_commands_target_path_stays_for_its_compiled_sql_a_week(tmp_path):
+    from types import SimpleNamespace
+
+    from orchestration.steps.dbt_runner import FAILED_MARK, private_target, publish
+
+    settings = SimpleNamespace(dbt_project_dir=tmp_path)
+    succeeded, failed = private_target(settings), private_target(settings)
+    for path in (succeeded, failed):
+        (path / "compiled").mkdir()
+        (path / "run_results.json").write_text("{}")
+    publish(settings, succeeded)
+    publish(settings, failed, failed=True)
+    assert (tmp_path / "target" / "run_results.json").read_text() == "{}"  # moved into target/
+    assert not succeeded.exists() and (failed / "compiled").is_dir()  # the SQL a failure names is still there
+    private_target(settings)  # the next command leaves it ...
+    assert failed.exists()
+    week_ago = time.time() - 8 * 24 * 3600
+    os.utime(failed / FAILED_MARK, (week_ago, week_ago))
+    private_target(settings)  # ... until it is older than a week
+    assert not failed.exists()

@@ -24,6 +24,8 @@ from orchestration.steps import background_imports
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 PIPELINE_MANIFEST = Path("smartgrid") / "manifest.json"  # under target/: written only by publish(), atomically
+FAILED_MARK = ".failed"  # a failed command's private target path stays, for the compiled SQL its errors name
+KEEP_FAILED_SECONDS = 7 * 24 * 3600
 
 
 class DbtFailure(RuntimeError):
@@ -89,8 +91,13 @@ def private_target(settings: Settings) -> Path:
 
 
 def _remove_orphans(runs: Path) -> None:
-    """Private target paths left by killed processes (their pid is gone)."""
+    """Private target paths left by killed processes (their pid is gone), and failed commands' after 7 days."""
     for path in runs.glob("*-*") if runs.exists() else []:
+        if (path / FAILED_MARK).exists():
+            with contextlib.suppress(OSError):
+                if time.time() - (path / FAILED_MARK).stat().st_mtime > KEEP_FAILED_SECONDS:
+                    shutil.rmtree(path, ignore_errors=True)
+            continue
         try:
             os.kill(int(path.name.split("-")[0]), 0)
         except ProcessLookupError:
@@ -99,9 +106,10 @@ def _remove_orphans(runs: Path) -> None:
             pass
 
 
-def publish(settings: Settings, private: Path) -> None:
+def publish(settings: Settings, private: Path, failed: bool = False) -> None:
     """Move the command's top-level artifacts into target/ (and its manifest to PIPELINE_MANIFEST), each with one
-    atomic os.replace, then remove its private target path."""
+    atomic os.replace, then remove its private target path; a failed command's stays (compiled/, run/) for the
+    SQL its errors point to, removed after 7 days."""
     shared = shared_target(settings)
     if (private / "manifest.json").exists():
         (shared / PIPELINE_MANIFEST).parent.mkdir(parents=True, exist_ok=True)
@@ -110,15 +118,21 @@ def publish(settings: Settings, private: Path) -> None:
     for artifact in private.iterdir():
         if artifact.is_file():
             os.replace(artifact, shared / artifact.name)
-    shutil.rmtree(private, ignore_errors=True)
+    if failed:
+        (private / FAILED_MARK).touch()
+    else:
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def _invoke(settings: Settings, args: tuple[str, ...], prefect: bool) -> DbtReport:
     private = private_target(settings)
     try:
-        return _invoke_in(settings, args, prefect, private)
-    finally:
-        publish(settings, private)
+        outcome = _invoke_in(settings, args, prefect, private)
+    except BaseException:
+        publish(settings, private, failed=True)
+        raise
+    publish(settings, private)
+    return outcome
 
 
 def _invoke_in(settings: Settings, args: tuple[str, ...], prefect: bool, target_path: Path) -> DbtReport:
