@@ -87,8 +87,11 @@ def test_a_statement_timeout_in_the_loads_session_leaves_raw_unchanged(one_day):
     query(warehouse, TIMEOUT_SETUP)
     new_meter_rows = scalar(source, "select count(*) from meter_readings where timestamp >= %s",
                             (START + timedelta(hours=6),))  # fmt: skip
-    with pytest.raises(psycopg2.errors.QueryCanceled, match="canceling statement due to statement timeout"):
-        load_raw(replace(warehouse, user=TIMEOUT_ROLE, password=None), source, START, DAY)
+    try:
+        with pytest.raises(psycopg2.errors.QueryCanceled, match="canceling statement due to statement timeout"):
+            load_raw(replace(warehouse, user=TIMEOUT_ROLE, password=None), source, START, DAY)
+    finally:
+        query(warehouse, f"drop role {TIMEOUT_ROLE}; select 1")  # a superuser login: not left on the server
     # the load had begun: every new meter row was inserted into raw before the timeout hit its last statement
     assert scalar(warehouse, "select last_value from fault_inserted") == new_meter_rows > 0
     assert scalar(warehouse, "show statement_timeout") == "0"  # the test's own session has no timeout
