@@ -1,12 +1,16 @@
 """Faults the load meets on its own, against the real server: the source is unreachable or missing (one clear
-line naming the setting, no retry storm), a statement times out, the disk is "full". Raw is left unchanged and
-the next load completes it: each source row exactly once (contract §2).
+line naming the setting; Prefect retries only what waiting can fix), a statement times out in the load's session,
+the filesystem under raw is really full. Raw is left unchanged and the next load completes it: each source row
+exactly once (contract §2).
 
 Marker `faults`: `pytest -m faults` runs only these; `make test` runs them with the rest."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
+from dataclasses import replace
 from datetime import timedelta
 
 import psycopg2
@@ -14,85 +18,149 @@ import pytest
 
 from orchestration.db.connection_check import DatabaseUnreachable
 from orchestration.steps.loader import load_raw
-from tests.helpers import ONE_DAY_START, assert_raw_holds_each_source_row_once, query, raw_snapshot
-from tests.test_alerts_automation import raw_count
+from tests.helpers import ONE_DAY_START, assert_raw_holds_each_source_row_once, query, raw_snapshot, scalar
 
 pytestmark = [pytest.mark.slow, pytest.mark.faults]
 START = ONE_DAY_START
+DAY = START + timedelta(days=1)
 
 
-# --- the source refuses: one clear line, no retry storm ---------------------------------------------------
+# --- the source refuses: one clear line; Prefect retries only what waiting can fix ----------------------
 
 
-def test_an_unreachable_source_is_named_with_its_setting(one_day, caplog):
-    from dataclasses import replace
+def _run_count(state) -> int:
+    from prefect import get_client
 
+    with get_client(sync_client=True) as client:
+        return client.read_task_run(state.state_details.task_run_id).run_count
+
+
+def test_an_unreachable_source_is_named_with_its_setting_and_retried_a_missing_one_is_not(one_day, prefect_api):
     from orchestration.flows.smartgrid_etl_flow import load_raw_task
 
     warehouse, source = one_day
+    # the task as the flow runs it (its retry condition included), with one quick retry instead of 2 + 4 + 8 + 16 s
+    task = load_raw_task.with_options(retries=1, retry_delay_seconds=0, retry_jitter_factor=None)
     nowhere = replace(source, host="127.0.0.1", port=1)
+    state = task(warehouse, nowhere, START, START + timedelta(hours=1), 24, False, return_state=True)
     with pytest.raises(DatabaseUnreachable) as error:
-        load_raw_task.fn(warehouse, nowhere, START, START + timedelta(hours=1), 24, False)
+        state.result()
     message = str(error.value)
     assert "\n" not in message and message.startswith("cannot connect to the source database smartgrid_test_source")
     assert "check SOURCE_POSTGRES_HOST, SOURCE_POSTGRES_PORT" in message and "did not answer" in message
-    # a missing database: waiting cannot fix it, so it fails at once
-    caplog.clear()
+    assert _run_count(state) == 2  # waiting may fix a refused connection: retried
+    # a missing database: waiting cannot fix it, so it fails at once, without a retry
     started = time.monotonic()
+    state = task(warehouse, replace(source, dbname="no_such_db"), START, DAY, 24, False, return_state=True)
     with pytest.raises(DatabaseUnreachable, match="check SOURCE_POSTGRES_DB") as error:
-        load_raw_task.fn(warehouse, replace(source, dbname="no_such_db"), START, START + timedelta(hours=1), 24, False)
-    assert time.monotonic() - started < 5 and "retrying" not in caplog.text
+        state.result()
     assert "retrying cannot fix this" in str(error.value)
-    assert raw_count(warehouse, "sensor_data") == raw_count(warehouse, "meter_readings") == 0  # nothing written
+    assert _run_count(state) == 1 and time.monotonic() - started < 10
+    assert raw_snapshot(warehouse) == {"sensor_data": [], "meter_readings": []}  # nothing written
 
 
 # --- a statement timeout or a full disk during the load ---------------------------------------------------
 
+TIMEOUT_ROLE = "smartgrid_test_timeout"
+# the load's session (and no other) has a 1.5 s statement timeout; the rows it inserts are counted (a sequence is
+# not rolled back), and its last statement, the row in raw.load_log, takes 3 s, so it is cancelled with the
+# table's rows already inserted in the same transaction
+TIMEOUT_SETUP = f"""
+do $$ begin create role {TIMEOUT_ROLE} login superuser; exception when duplicate_object then null; end $$;
+alter role {TIMEOUT_ROLE} set statement_timeout = '1500ms';
+create sequence public.fault_inserted;
+create function public.fault_count_row() returns trigger language plpgsql as $$
+begin perform nextval('public.fault_inserted'); return new; end $$;
+create trigger fault_count_row before insert on raw.meter_readings
+    for each row execute function public.fault_count_row();
+create function public.fault_slow_log() returns trigger language plpgsql as $$
+begin perform pg_sleep(3); return new; end $$;
+create trigger fault_slow_log before insert on raw.load_log for each row execute function public.fault_slow_log();
+select 1
+"""
 
-def test_a_statement_timeout_during_the_load_leaves_raw_unchanged(one_day):
+
+def test_a_statement_timeout_in_the_loads_session_leaves_raw_unchanged(one_day):
     warehouse, source = one_day
     load_raw(warehouse, source, START, START + timedelta(hours=6))
     before = raw_snapshot(warehouse)
-    # every statement of the warehouse's sessions may take 1 ms: the load's insert cannot finish
-    query(warehouse, f"alter database {warehouse.dbname} set statement_timeout = '1ms'; select 1")
+    query(warehouse, TIMEOUT_SETUP)
+    new_meter_rows = scalar(source, "select count(*) from meter_readings where timestamp >= %s",
+                            (START + timedelta(hours=6),))  # fmt: skip
     try:
-        with pytest.raises(psycopg2.errors.QueryCanceled, match="statement timeout"):
-            load_raw(warehouse, source, START, START + timedelta(days=1))
+        with pytest.raises(psycopg2.errors.QueryCanceled, match="canceling statement due to statement timeout"):
+            load_raw(replace(warehouse, user=TIMEOUT_ROLE, password=None), source, START, DAY)
     finally:
-        query(warehouse, f"alter database {warehouse.dbname} reset statement_timeout; select 1")
-    assert raw_snapshot(warehouse) == before
-    load_raw(warehouse, source, START, START + timedelta(days=1))
+        query(warehouse, f"drop role {TIMEOUT_ROLE}; select 1")  # a superuser login: not left on the server
+    # the load had begun: every new meter row was inserted into raw before the timeout hit its last statement
+    assert scalar(warehouse, "select last_value from fault_inserted") == new_meter_rows > 0
+    assert scalar(warehouse, "show statement_timeout") == "0"  # the test's own session has no timeout
+    assert raw_snapshot(warehouse) == before  # both tables' transactions rolled back
+    query(warehouse, "drop trigger fault_slow_log on raw.load_log; select 1")
+    load_raw(warehouse, source, START, DAY)
     assert_raw_holds_each_source_row_once(warehouse, source)
 
 
-def test_a_full_disk_during_the_load_leaves_raw_unchanged_with_a_clear_error(one_day):
+FULL_DISK_KB = 256
+
+
+def _autocommit(target, statement: str) -> None:
+    """Tablespace DDL cannot run inside a transaction block."""
+    conn = psycopg2.connect(**target.connect_kwargs())
+    try:
+        conn.autocommit = True
+        conn.cursor().execute(statement)
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def tiny_tablespace(settings, warehouse):
+    """A tablespace on a 256 kB tmpfs: a real filesystem that fills up. Skipped where it cannot be mounted."""
+    if not settings.embedded or os.geteuid() != 0:
+        pytest.skip("a full disk needs the embedded server and root to mount a tmpfs; not simulated instead")
+    from orchestration.local.postgres import _pgserver_system_user
+
+    owner = _pgserver_system_user()
+    path = f"/tmp/smartgrid-full-disk-{os.getpid()}"
+    os.makedirs(path, exist_ok=True)
+    options = f"size={FULL_DISK_KB}k,mode=0700" + (f",uid={owner},gid={owner}" if owner else "")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", path], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        os.rmdir(path)
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()}); not simulated instead")
+    try:
+        _autocommit(warehouse, f"create tablespace fault_tiny location '{path}'")
+        yield "fault_tiny"
+    finally:
+        query(warehouse, "alter table if exists raw.meter_readings set tablespace pg_default; select 1")
+        _autocommit(warehouse, "drop tablespace if exists fault_tiny")
+        # a server process may still hold a file of it open: detach lazily then, it goes when the file is closed
+        if subprocess.run(["umount", path], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", path], check=True)
+        os.rmdir(path)
+
+
+def test_a_full_disk_during_the_load_leaves_raw_unchanged_with_a_clear_error(one_day, tiny_tablespace):
     warehouse, source = one_day
     load_raw(warehouse, source, START, START + timedelta(hours=6))
     before = raw_snapshot(warehouse)
-    # the disk fills up half-way: the 100th new meter row's insert fails as PostgreSQL reports ENOSPC
+    # raw.meter_readings moves onto the 256 kB filesystem; 4,000 more source rows (~500 kB) cannot fit there
+    query(warehouse, f"alter table raw.meter_readings set tablespace {tiny_tablespace}; select 1")
     query(
-        warehouse,
-        """
-        create function raw.disk_full() returns trigger language plpgsql as $$
-        begin
-            if (select count(*) from raw.meter_readings where _load_id = new._load_id) >= 100 then
-                raise exception 'could not extend file "base/16384/24576": No space left on device'
-                    using errcode = 'disk_full', hint = 'Check free disk space.';
-            end if;
-            return new;
-        end $$;
-        create trigger disk_full before insert on raw.meter_readings for each row execute function raw.disk_full();
-        select 1
-        """,
+        source,
+        "insert into meter_readings (event_id, meter_id, customer_id, reading, unit, timestamp, created_at) "
+        "select 'bulk-' || n, 'MB' || n %% 40, 'CB', n, 'kWh', %s + n * interval '10 seconds', %s "
+        "from generate_series(1, 4000) n; select 1",
+        (START + timedelta(hours=7), DAY),
     )
-    with pytest.raises(psycopg2.errors.DiskFull, match="No space left on device"):
-        load_raw(warehouse, source, START, START + timedelta(days=1))
-    # each table loads in its own transaction: the one whose disk filled is unchanged, none holds a row twice
+    with pytest.raises(psycopg2.errors.DiskFull, match="could not extend file .*No space left on device"):
+        load_raw(warehouse, source, START, DAY)
+    # each table loads in its own transaction: the one whose disk filled is unchanged, the other all or nothing
     after = raw_snapshot(warehouse)
     assert after["meter_readings"] == before["meter_readings"]
-    assert set(before["sensor_data"]) <= set(after["sensor_data"]) and len(set(after["sensor_data"])) == len(
-        after["sensor_data"]
-    )
-    query(warehouse, "drop trigger disk_full on raw.meter_readings; drop function raw.disk_full(); select 1")
-    load_raw(warehouse, source, START, START + timedelta(days=1))
+    assert after["sensor_data"] in (before["sensor_data"], query(source, "select event_id from sensor_data order by 1"))
+    # room again: the next load completes raw
+    query(warehouse, "alter table raw.meter_readings set tablespace pg_default; select 1")
+    load_raw(warehouse, source, START, DAY)
     assert_raw_holds_each_source_row_once(warehouse, source)

@@ -14,7 +14,12 @@ import pytest
 from orchestration.db.roles import ANALYST, LOADER, SOURCE_READER, TRANSFORMER, init_roles
 from orchestration.local.simulator import SimulationConfig, simulate
 from orchestration.report.views import ensure_views
-from tests.helpers import assert_marts_match_the_contract, assert_raw_holds_each_source_row_once, query
+from tests.helpers import (
+    assert_marts_match_the_contract,
+    assert_raw_holds_each_source_row_once,
+    insert_meter_rows,
+    query,
+)
 
 START = datetime(2026, 3, 2, 6)
 
@@ -34,6 +39,9 @@ def test_the_flow_runs_with_least_privilege_roles(settings, fresh_databases, pre
 
     warehouse, source = fresh_databases
     simulate(source, START, START + timedelta(hours=3), SimulationConfig(3, 1, 11, 0.03), now=START + timedelta(days=1))
+    planted = {"event_id": "roles-unknown-unit", "meter_id": "MR", "customer_id": "CR", "reading": 1, "unit": "kVArh",
+               "timestamp": START + timedelta(minutes=30)}  # fmt: skip
+    insert_meter_rows(source, [planted])  # a reading the analyst must find among the rejected ones
     done = subprocess.run(
         [sys.executable, "-m", "orchestration.cli", "db", "init-roles"], capture_output=True, text=True, timeout=120
     )
@@ -51,6 +59,10 @@ def test_the_flow_runs_with_least_privilege_roles(settings, fresh_databases, pre
     ) == [("audit", TRANSFORMER), ("marts", TRANSFORMER), ("raw", LOADER)]
     assert_raw_holds_each_source_row_once(warehouse, source)
     assert_marts_match_the_contract(warehouse)
+    # the analyst reads the rejected readings, all of them: the same rows the owner sees, the planted one included
+    rejected = "select source_table, event_id, reason_code from audit.rejected_readings order by 1, 2"
+    assert query(_as(warehouse, ANALYST), rejected) == query(warehouse, rejected)
+    assert ("meter_readings", "roles-unknown-unit", "unknown_unit") in query(warehouse, rejected)
 
     # a second run (dbt recreates the audit view) keeps every grant; its retention cleanup runs as the loader
     # and deletes all of raw (older than 90 days); init-roles can run again
@@ -61,10 +73,9 @@ def test_the_flow_runs_with_least_privilege_roles(settings, fresh_databases, pre
     assert sum(again.cleanup.rows_deleted.values()) > 0
     assert query(warehouse, "select count(*) from raw.sensor_data") == [(0,)]
 
-    # the analyst reads the marts and the rejected readings ...
+    # the analyst reads the marts ...
     analyst = _as(warehouse, ANALYST)
     assert query(analyst, "select count(*) from marts.fct_meter_consumption_hourly")[0][0] > 0
-    assert query(analyst, "select count(*) from audit.rejected_readings")[0][0] >= 0
     # ... and the grid report's views, which dbt (re)creates as the transformer (the flow's report task did already):
     # the same hours and energy as the mart
     ensure_views(settings.model_copy(update={"postgres_user": TRANSFORMER}), _as(warehouse, TRANSFORMER))

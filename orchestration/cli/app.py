@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from orchestration.cli import database, demo, deploy, local, pipeline, report, tools
+from orchestration.cli import checks, database, demo, deploy, local, pipeline, report, tools
 from orchestration.cli.common import UsageError, Verbose, configure_logging, say
 
 EXIT_USAGE = 2
@@ -26,6 +26,7 @@ app.command("simulate")(demo.simulate)
 app.command("run")(pipeline.run)
 app.command("demo")(demo.demo)
 app.command("backfill")(pipeline.backfill)
+app.command("check")(checks.check)
 app.command("report")(report.report)
 app.command("serve")(local.serve)
 app.command("stop")(local.stop)

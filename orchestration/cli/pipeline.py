@@ -38,7 +38,13 @@ def run(
     start: Start = None,
     end: End = None,
     no_validation: NoValidation = False,
-    cleanup: Annotated[bool, typer.Option("--cleanup", help="Delete raw rows older than the retention days.")] = False,
+    cleanup: Annotated[
+        bool,
+        typer.Option(
+            "--cleanup",
+            help="The daily run: also judge the VEE days, check the invariants and the older days, delete old raw rows.",
+        ),
+    ] = False,
     json: Annotated[bool, typer.Option("--json", help="Print the run's report as JSON on the last line.")] = False,
     verbose: Verbose = False,
 ) -> int:

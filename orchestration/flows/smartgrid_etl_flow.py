@@ -33,7 +33,7 @@ from orchestration.results.model import (
 from orchestration.results.render import as_markdown
 from orchestration.secrets import with_secret_blocks
 from orchestration.settings import DbTarget, Settings, load_settings
-from orchestration.steps import background_imports, dbt_project, mart_backup
+from orchestration.steps import background_imports, daily_checks, dbt_project, mart_backup
 from orchestration.steps.checkpoint import run_checkpoint
 from orchestration.steps.dbt_runner import DbtFailure, run_dbt
 from orchestration.steps.dq_results import record_run
@@ -87,8 +87,9 @@ def load_raw_task(
 
 
 @task(name="dbt build", cache_policy=NO_CACHE)
-def dbt_build_task(settings: Settings, warehouse: DbTarget, loaded_at: datetime) -> DbtReport:
-    """Build the `hourly` selector: what the new rows changed. Never retried blindly.
+def dbt_build_task(settings: Settings, warehouse: DbTarget, loaded_at: datetime, daily: bool = False) -> DbtReport:
+    """Build what the new rows changed: the `hourly` selector, or in the daily run `daily_run` (the VEE day checks
+    and the invariants since the last daily pass, steps/daily_checks.py). Never retried blindly.
 
     One task for the whole build (its nodes are listed in the `smartgrid-dbt-nodes` artifact); with
     SMARTGRID_DBT_NODE_TASKS=1 prefect-dbt makes each dbt node a task, at ~0.2 s a node."""
@@ -97,7 +98,7 @@ def dbt_build_task(settings: Settings, warehouse: DbTarget, loaded_at: datetime)
     mart_backup.clear(warehouse)
     try:
         report = run_dbt(
-            settings, warehouse, "build", "--selector", "hourly", prefect=settings.dbt_node_tasks,
+            settings, warehouse, *daily_checks.build_args(daily), prefect=settings.dbt_node_tasks,
             extra_env=mart_backup.ENV,
         )  # fmt: skip
     except DbtFailure:
@@ -107,6 +108,8 @@ def dbt_build_task(settings: Settings, warehouse: DbTarget, loaded_at: datetime)
     create_table_artifact(
         key="smartgrid-dbt-nodes", table=report.nodes, description="dbt build: every node, its status and seconds"
     )
+    if daily:
+        daily_checks.record_daily_pass(warehouse)
     report.rebuilt = rebuilt_since(warehouse, marts, before)
     report.rejected_in_this_load = rejected_by_reason(warehouse, loaded_at)
     return report
@@ -191,7 +194,7 @@ def smartgrid_etl_flow(
             warning = f"freshness: the source has no rows for {start.isoformat()} .. {end.isoformat()}"
             logger.warning(warning)
             report.warnings.append(warning)
-        report.dbt = dbt_build_task(settings, warehouse, report.load.loaded_at)
+        report.dbt = dbt_build_task(settings, warehouse, report.load.loaded_at, daily=enable_cleanup)
         report.warnings += check_source_freshness(settings, warehouse)  # dbt's declared freshness; alerts
         report.checkpoint = validate_window_task(settings, warehouse, start, end) if enable_validation else None
         report.data_quality = record_data_quality_task(warehouse, start, end, report.checkpoint, report.dbt)

@@ -62,16 +62,6 @@ language sql stable as $$
     )
 $$;
 
--- The daily run's energy invariants (dbt tests tagged daily_run) check what changed since the last daily pass:
--- each pass that succeeds records the start of its latest load here (orchestration/steps/daily_checks.py).
-create table if not exists raw.daily_check_passes (
-    checked_through timestamptz not null,   -- rows with loaded_through up to this were checked
-    checked_at      timestamptz not null default now()
-);
-create or replace function raw.last_daily_check_through() returns timestamptz
-language sql stable as $$
-    select coalesce(max(checked_through), '-infinity'::timestamptz) from raw.daily_check_passes
-$$;
 
 -- The daily run's sweep of older days (steps/reconcile.py): how many daily loads each table has had. A daily load
 -- compares the older retained days whose day number is congruent to this count modulo SMARTGRID_RECONCILE_SWEEP_RUNS.

@@ -20,7 +20,11 @@ PROJECT_INPUTS = ("models", "macros", "tests", "dbt_project.yml", "selectors.yml
 
 
 def manifest_path(settings: Settings) -> Path:
-    return settings.dbt_project_dir / "target" / "manifest.json"
+    """The pipeline's manifest: replaced atomically after each of its dbt commands (steps/dbt_runner.py), so a
+    reader never sees one half written, even while `make dbt` or a test suite runs dbt in the same checkout."""
+    from orchestration.steps.dbt_runner import PIPELINE_MANIFEST
+
+    return settings.dbt_project_dir / "target" / PIPELINE_MANIFEST
 
 
 def manifest_is_current(settings: Settings) -> bool:
@@ -38,7 +42,7 @@ def manifest_is_current(settings: Settings) -> bool:
 
 
 def read_manifest(settings: Settings) -> dict:
-    """target/manifest.json; `dbt parse` writes it first when it is missing or older than the project."""
+    """The pipeline's manifest (manifest_path); `dbt parse` writes it first when missing or older than the project."""
     if not manifest_is_current(settings):
         from orchestration.steps.dbt_runner import parse_project
 

@@ -1,15 +1,31 @@
-"""The one place that knows where the dbt project and profile live, and how to run dbt."""
+"""The one place that knows where the dbt project and profile live, and how to run dbt.
+
+Every dbt command run here writes into a target path of its own (target/runs/<pid>-<random>/), seeded with the
+shared partial-parse file, and afterwards moves its top-level artifacts into target/ with os.replace, which is
+atomic: two pipeline runs, a test suite and `make dbt` in one checkout never read an artifact another dbt
+process is half-way through writing. The pipeline reads its manifest from target/smartgrid/manifest.json,
+which only this module writes (`make dbt` writes target/manifest.json in place, not atomically).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import time
+import uuid
 from dataclasses import replace
+from pathlib import Path
 
 from orchestration.results.model import DbtReport, DbtTest
 from orchestration.settings import DbTarget, Settings, library_environment
 from orchestration.steps import background_imports
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+PIPELINE_MANIFEST = Path("smartgrid") / "manifest.json"  # under target/: written only by publish(), atomically
+FAILED_MARK = ".failed"  # a failed command's private target path stays, for the compiled SQL its errors name
+KEEP_FAILED_SECONDS = 7 * 24 * 3600
 
 
 class DbtFailure(RuntimeError):
@@ -56,16 +72,82 @@ def parse_project(settings: Settings) -> None:
     run_dbt(settings, warehouse, "parse", "--quiet", prefect=False)
 
 
+def shared_target(settings: Settings) -> Path:
+    return settings.dbt_project_dir / "target"
+
+
+def private_target(settings: Settings) -> Path:
+    """A fresh target path for one dbt command, seeded with the shared partial-parse file (a copy caught half
+    written is harmless: dbt then parses the project in full)."""
+    runs = shared_target(settings) / "runs"
+    _remove_orphans(runs)
+    path = runs / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    path.mkdir(parents=True)
+    seed = shared_target(settings) / PARTIAL_PARSE_FILE
+    if seed.exists():
+        with contextlib.suppress(OSError):  # replaced or removed meanwhile: dbt parses in full
+            shutil.copyfile(seed, path / PARTIAL_PARSE_FILE)
+    return path
+
+
+def _remove_orphans(runs: Path) -> None:
+    """Private target paths left by killed processes (their pid is gone), and failed commands' after 7 days."""
+    for path in runs.glob("*-*") if runs.exists() else []:
+        if (path / FAILED_MARK).exists():
+            with contextlib.suppress(OSError):
+                if time.time() - (path / FAILED_MARK).stat().st_mtime > KEEP_FAILED_SECONDS:
+                    shutil.rmtree(path, ignore_errors=True)
+            continue
+        try:
+            os.kill(int(path.name.split("-")[0]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except (ValueError, PermissionError):
+            pass
+
+
+def publish(settings: Settings, private: Path, failed: bool = False) -> None:
+    """Move the command's top-level artifacts into target/ (and its manifest to PIPELINE_MANIFEST), each with one
+    atomic os.replace, then remove its private target path; a failed command's stays (compiled/, run/) for the
+    SQL its errors point to, removed after 7 days."""
+    shared = shared_target(settings)
+    if (private / "manifest.json").exists():
+        (shared / PIPELINE_MANIFEST).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(private / "manifest.json", private / "pipeline-manifest.json")
+        os.replace(private / "pipeline-manifest.json", shared / PIPELINE_MANIFEST)
+    for artifact in private.iterdir():
+        if artifact.is_file():
+            os.replace(artifact, shared / artifact.name)
+    if failed:
+        (private / FAILED_MARK).touch()
+    else:
+        shutil.rmtree(private, ignore_errors=True)
+
+
 def _invoke(settings: Settings, args: tuple[str, ...], prefect: bool) -> DbtReport:
+    private = private_target(settings)
+    try:
+        outcome = _invoke_in(settings, args, prefect, private)
+    except BaseException:
+        publish(settings, private, failed=True)
+        raise
+    publish(settings, private)
+    return outcome
+
+
+def _invoke_in(settings: Settings, args: tuple[str, ...], prefect: bool, target_path: Path) -> DbtReport:
     command = " ".join(args)
-    cli_args = [*args, "--project-dir", str(settings.dbt_project_dir), "--profiles-dir", str(settings.dbt_profiles_dir)]
+    cli_args = [*args, "--project-dir", str(settings.dbt_project_dir), "--profiles-dir", str(settings.dbt_profiles_dir),
+                "--target-path", str(target_path)]  # fmt: skip
     started = time.monotonic()
     background_imports.wait("dbt.cli.main")  # started by the flow (steps/background_imports.py)
     if prefect:
         from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
 
         runner = PrefectDbtRunner(
-            settings=PrefectDbtSettings(project_dir=settings.dbt_project_dir, profiles_dir=settings.dbt_profiles_dir),
+            settings=PrefectDbtSettings(
+                project_dir=settings.dbt_project_dir, profiles_dir=settings.dbt_profiles_dir, target_path=target_path
+            ),
             raise_on_failure=False,
         )
         try:
