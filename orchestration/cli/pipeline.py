@@ -42,7 +42,7 @@ def run(
         bool,
         typer.Option(
             "--cleanup",
-            help="The daily run: also judge the VEE days, check the invariants and the older days, delete old raw rows.",
+            help="The daily run: judge the VEE days, check the invariants and older days, delete old raw rows.",
         ),
     ] = False,
     json: Annotated[bool, typer.Option("--json", help="Print the run's report as JSON on the last line.")] = False,
