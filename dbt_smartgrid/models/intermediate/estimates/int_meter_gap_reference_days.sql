@@ -59,28 +59,40 @@ candidate_days as (
 
 ),
 
-with_day_types as (
+local_day_types as (
 
     select
-        candidate_days.*,
+        calendar.day::date as day,  -- noqa: RF04
         case
             when
-                extract(isodow from candidate_days.gap_day) = 7
-                or candidate_days.gap_day in (select holidays.holiday_date from holidays)
+                extract(isodow from calendar.day) = 7
+                or calendar.day::date in (select holidays.holiday_date from holidays)
                 then 'sunday_holiday'
-            when extract(isodow from candidate_days.gap_day) = 6 then 'saturday'
+            when extract(isodow from calendar.day) = 6 then 'saturday'
             else 'working_day'
-        end as gap_day_type,
-        case
-            when
-                extract(isodow from candidate_days.reference_day) = 7
-                or candidate_days.reference_day in (select holidays.holiday_date from holidays)
-                then 'sunday_holiday'
-            when extract(isodow from candidate_days.reference_day) = 6 then 'saturday'
-            else 'working_day'
-        end as reference_day_type
+        end as day_type
+
+    from generate_series(
+        (select min(candidate_days.reference_day) from candidate_days)::timestamp,
+        (select max(candidate_days.gap_day) from candidate_days)::timestamp,
+        interval '1 day'
+    ) as calendar (day)  -- noqa: RF04
+
+),
+
+with_day_types as (
+
+    select candidate_days.*
 
     from candidate_days
+
+    inner join local_day_types as gap_type
+        on candidate_days.gap_day = gap_type.day
+
+    inner join local_day_types as reference_type
+        on
+            candidate_days.reference_day = reference_type.day
+            and gap_type.day_type = reference_type.day_type
 
 ),
 
@@ -103,8 +115,6 @@ measured_reference_days as (
             and meter_hours.hour_start < (with_day_types.reference_day + 1)::timestamp at time zone '{{ time_zone }}'
             and meter_hours.quality_code = 0
     ) as measured
-
-    where with_day_types.gap_day_type = with_day_types.reference_day_type
 
 ),
 
