@@ -13,12 +13,14 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from orchestration.steps import dbt_project
 from orchestration.steps.dbt_runner import PIPELINE_MANIFEST
 
+SMARTGRID = Path(sys.executable).with_name("smartgrid")  # `make dbt` is `smartgrid dbt`
 # a pipeline process: every dbt command in its own target path, its artifacts moved into target/ atomically
 PIPELINE_DBT = (
     "from orchestration.settings import load_settings\n"
@@ -36,8 +38,7 @@ def test_dbt_processes_side_by_side_never_read_a_half_written_manifest(settings,
     in_place = settings.dbt_project_dir / "target" / "manifest.json"
     # `make dbt parse` rewrites target/manifest.json in place, again and again, full parses (slow writes) ...
     make_dbt = subprocess.Popen(
-        ["bash", "-c", f"while true; do {sys.executable} -m orchestration.local.dbt_cli parse --no-partial-parse "
-         "--quiet; done"],
+        ["bash", "-c", f"while true; do {SMARTGRID} dbt parse --no-partial-parse --quiet; done"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     # ... while another pipeline process runs dbt and publishes its artifacts

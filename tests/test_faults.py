@@ -19,6 +19,7 @@ import psycopg2
 import pytest
 
 from orchestration.local.simulator import simulate
+from orchestration.steps.daily_checks import HOURLY_BUILD
 from tests import faults
 from tests.helpers import (
     ONE_DAY_FLEET,
@@ -108,7 +109,7 @@ def test_the_warehouse_restarts_while_a_model_query_runs_and_the_run_fails(setti
     # restore's connection error is the message instead (the next run below repairs either way)
     assert any(
         text in str(state.message)
-        for text in ("DbtFailure: dbt build --selector hourly failed: model fct_meter_consumption_hourly",
+        for text in (f"DbtFailure: dbt {' '.join(HOURLY_BUILD)} failed: model fct_meter_consumption_hourly",
                      "OperationalError: connection to server")
     ), state.message  # fmt: skip
     # the next run completes whatever the cut build left, and equals an undisturbed run

@@ -13,7 +13,7 @@ GX = Path(__file__).resolve().parents[1] / "gx"
 
 
 def test_the_committed_window_queries_are_the_generated_ones(settings):
-    """A changed query in gx_project.py reaches the checkpoint only after `python -m orchestration.steps.gx_project`
+    """A changed query in gx_project.py reaches the checkpoint only after `smartgrid gx build`
     rewrote gx/ and the result was committed; this catches a commit that forgot the second step."""
     config = yaml.safe_load((GX / "great_expectations.yml").read_text())
     assets = {

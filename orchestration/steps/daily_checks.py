@@ -36,17 +36,18 @@ PASSES = "audit.daily_check_passes"  # read by the dbt macro checks_scope_start(
 
 
 def record_daily_pass(warehouse: DbTarget) -> None:
-    """The daily checks passed for every row up to the latest load: the next pass starts after it."""
+    """The daily checks passed for every row built so far: the next pass checks the rows built after now (their
+    loaded_through, a raw load time on the same database clock, is later)."""
     with connected(warehouse, application="smartgrid-daily-checks") as conn, conn.cursor() as cur:
         cur.execute(
             f"create table if not exists {PASSES} "
             "(checked_through timestamptz not null, checked_at timestamptz not null default now())"
         )
-        cur.execute(f"insert into {PASSES} (checked_through) select raw.latest_load_started()")
+        cur.execute(f"insert into {PASSES} (checked_through) values (now())")
 
 
 def last_daily_pass(warehouse: DbTarget):
-    """The latest load the daily checks have covered, or None before the first daily pass."""
+    """When the last daily pass ended, or None before the first one."""
     with connected(warehouse, application="smartgrid-daily-checks") as conn, conn.cursor() as cur:
         cur.execute("select to_regclass(%s)", (PASSES,))
         if cur.fetchone()[0] is None:
