@@ -8,7 +8,7 @@
 
 with
 
-valid_readings as (
+valid_readings as not materialized (
 
     select * from {{ ref('int_meter_readings_validated') }}
 
