@@ -65,8 +65,9 @@ aggregated_to_customer_local_day as (
     from local_days_to_rebuild
 
     inner join meter_hours
-        on meter_hours.hour_start >= local_days_to_rebuild.day_started_at
-        and meter_hours.hour_start < local_days_to_rebuild.day_ended_at
+        on
+            local_days_to_rebuild.day_started_at <= meter_hours.hour_start
+            and local_days_to_rebuild.day_ended_at > meter_hours.hour_start
 
     group by 1, 2, local_days_to_rebuild.day_started_at, local_days_to_rebuild.day_ended_at
 

@@ -18,7 +18,8 @@
 
     Incremental runs rebuild the meter-hours rebuilt in fct_meter_consumption_hourly, and the hours of the long
     gaps that may take a changed day as a like-day reference. When late readings fill a gap, its hours are
-    rebuilt, so the estimate is replaced by the measured energy. -#}
+    rebuilt, so the estimate is replaced by the measured energy. Each gap's estimate is looked up on its own
+    (`offset 0` keeps the subquery apart, so meter and gap reach into the estimate views). -#}
 
 -- depends_on: {{ ref('int_meter_long_gaps') }}
 
@@ -39,13 +40,20 @@ interval_hours as not materialized (
 {% if is_incremental() %}
 changed_meter_hours as (
 
-    select meter_id, hour_start from meter_hours where loaded_through > {{ incremental_watermark() }}
+    select
+        meter_id,
+        hour_start
+
+    from meter_hours
+
+    where loaded_through > {{ incremental_watermark() }}
 
 ),
 
-{#- a long gap may take a changed day as a like-day reference: every gap starting after the day and within
-    like_day_max_weeks_back weeks of it (local days lie within a day of UTC days) -#}
 gaps_referencing_changed_days as (
+
+    -- a long gap may take a changed day as a like-day reference: every gap starting after the day and within
+    -- like_day_max_weeks_back weeks of it (local days lie within a day of UTC days)
 
     select distinct
         long_gaps.meter_id,
@@ -60,9 +68,9 @@ gaps_referencing_changed_days as (
 
     inner join {{ ref('int_meter_long_gaps') }} as long_gaps
         on changed_days.meter_id = long_gaps.meter_id
-        and long_gaps.started_at >= changed_days.day_start
-        and long_gaps.started_at
-            < changed_days.day_start + interval '{{ 7 * var("like_day_max_weeks_back") + 2 }} days'
+        and changed_days.day_start <= long_gaps.started_at
+        and changed_days.day_start + interval '{{ 7 * var("like_day_max_weeks_back") + 2 }} days'
+        > long_gaps.started_at
 
 ),
 
@@ -84,7 +92,15 @@ meter_hours_to_rebuild as (
 
 ),
 {% else %}
-meter_hours_to_rebuild as (select meter_id, hour_start from meter_hours),
+meter_hours_to_rebuild as (
+
+    select
+        meter_id,
+        hour_start
+
+    from meter_hours
+
+),
 {% endif %}
 
 irregular_parts as (
@@ -125,7 +141,7 @@ estimates_of_gaps_in_rebuilt_hours as (
         from {{ ref('int_meter_like_day_estimates') }} as like_day_estimates
         where like_day_estimates.meter_id = gaps.meter_id
             and like_day_estimates.gap_ended_at = gaps.ended_at
-        offset 0  -- noqa: AM09  (planned apart: meter and gap are pushed into the estimate views)
+        offset 0  -- noqa: AM09
     ) as estimate
 
 ),
