@@ -53,14 +53,19 @@ def smartgrid(*args: str) -> tuple[dict, float, float, str]:
     return (json.loads(lines[-1]) if lines else {}), wall, rss, done.stdout
 
 
-def build_history(start: datetime, end: datetime, chunk: timedelta | None = None) -> float:
+def build_history(start: datetime, end: datetime, chunk: timedelta | None = None, daily: bool = False) -> float:
     """Load and build [start, end) with as few flow runs as the chunk allows (no checkpoint: not what is timed);
-    return the seconds. The warehouse is then vacuumed and analyzed, as autovacuum would have done by then."""
+    return the seconds. With `daily`, the last run is a daily run (--cleanup), as a warehouse in use has had its
+    daily runs: the VEE days judged and the invariants' pass recorded. The warehouse is then vacuumed and
+    analyzed, as autovacuum would have done by then."""
     started = time.monotonic()
     chunk = chunk or (end - start)
     at = start
     while at < end:
-        smartgrid("run", "--start", at.isoformat(), "--end", min(at + chunk, end).isoformat(), "--no-validation")
+        last = at + chunk >= end
+        cleanup = ("--cleanup",) if daily and last else ()
+        window = ("--start", at.isoformat(), "--end", min(at + chunk, end).isoformat())
+        smartgrid("run", *window, "--no-validation", *cleanup)
         at += chunk
     vacuum_analyze()
     return time.monotonic() - started

@@ -72,7 +72,7 @@ def behind(fleet: Fleet, end: datetime, days: int) -> dict:
     rows = generate_hours(source, fleet, end - days * DAY, end, step=DAY)
     say(f"season, behind {days} day(s): {rows:,} rows generated in {time.monotonic() - t:.0f} s")
     built = build_history(end - days * DAY, end - DAY) if days > 1 else 0.0
-    built += build_history(end - DAY, end)
+    built += build_history(end - DAY, end, daily=True)  # steady state: the timed daily run follows a daily pass
     say(f"  history loaded and built in {built:.0f} s")
     generate_hours(source, fleet, end, end + HOUR)
     hourly = flow_run(end)
