@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from orchestration.flows.automations import FAILED, LATE, NO_COMPLETED_RUN, STUCK_PENDING, ZOMBIE
+from orchestration.automations import FAILED, LATE, NO_COMPLETED_RUN, STUCK_PENDING, ZOMBIE
 from tests.helpers import insert_meter_rows, insert_sensor_rows, scalar
 from tests.prefect_ops import (
     BIN,

@@ -74,11 +74,11 @@ def test_every_test_the_docs_name_exists():
 # nothing of them.
 LAYERS = (
     ("orchestration.window", "orchestration.results", "orchestration.db", "orchestration.settings",
-     "orchestration.sources", "orchestration.secrets", "orchestration.alerting"),
+     "orchestration.sources", "orchestration.secrets", "orchestration.alerting", "orchestration.automations"),
     ("orchestration.steps",),
     ("orchestration.report", "orchestration.local"),
     ("orchestration.flows",),
-    ("orchestration.cli", "orchestration.local.deployments"),  # deployments.py: what `make serve` and deploy apply
+    ("orchestration.cli",),
 )  # fmt: skip
 # upward imports allowed for now (none: steps/freshness.py sends its alert through orchestration/alerting.py)
 KNOWN_UPWARD: set[tuple[str, str]] = set()

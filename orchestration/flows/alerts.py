@@ -1,6 +1,6 @@
 """Failure alerts from the flow itself: an on_failure / on_crashed hook that sends through the one notification
 block (orchestration/alerting.py). It stays quiet when the server's automations are installed on the run's
-Prefect API (flows/automations.py): they alert the same run, also when no flow process is left to do it."""
+Prefect API (orchestration/automations.py): they alert the same run, also when no flow process is left to do it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def alert_on_failure(flow, flow_run, state) -> None:
     settings = load_settings()
     if settings.alert_webhook_url is None:
         return
-    from orchestration.flows.automations import alerts_installed
+    from orchestration.automations import alerts_installed
 
     if alerts_installed():  # the server's automation alerts this run
         return

@@ -28,7 +28,7 @@ def serve(settings: Settings, progress=print) -> str:
 def deploy(settings: Settings, url: str, progress=print) -> list[str]:
     """Apply the work pool, the deployments of prefect.yaml and the automations of automations.yaml to the Prefect
     API at `url` (local or remote); idempotent. Returns the automations' names."""
-    from orchestration.flows.automations import install_automations
+    from orchestration.automations import install_automations
 
     if ensure_work_pool(settings, url):
         progress(f"created work pool {WORK_POOL}")

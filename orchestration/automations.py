@@ -19,7 +19,7 @@ import yaml
 from orchestration.alerting import BLOCK_NAME, webhook_block
 from orchestration.settings import Settings
 
-AUTOMATIONS_FILE = Path(__file__).resolve().parents[1] / "automations.yaml"
+AUTOMATIONS_FILE = Path(__file__).resolve().with_name("automations.yaml")
 FAILED = "smartgrid: run failed or crashed"
 LATE = "smartgrid: run late"
 NO_COMPLETED_RUN = "smartgrid: no completed hourly run"
