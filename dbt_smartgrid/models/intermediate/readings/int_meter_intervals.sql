@@ -96,7 +96,12 @@ readings_to_pair as (
 ),
 
 {% else %}
-readings_to_pair as (select * from meter_readings where is_valid),
+readings_to_pair as (
+
+    select * from meter_readings
+    where is_valid
+
+),
 
 {% endif %}
 paired as (
