@@ -6,43 +6,38 @@ schedule, and the run that finds the slot taken shows as waiting."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import subprocess
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from orchestration.automations import FAILED, LATE, NO_COMPLETED_RUN, STUCK_PENDING, ZOMBIE
+from orchestration.automations import ALL, FAILED, LATE, NO_COMPLETED_RUN
+from orchestration.warehouse_slot import WAREHOUSE_LIMIT
 from tests.helpers import insert_meter_rows, insert_sensor_rows, scalar
 from tests.prefect_ops import (
     BIN,
     REPO,
     PrefectServer,
-    Recorder,
     alerts,
     cli,
-    free_port,
     kill,
     prefect_client,
     received,
     start_worker,
+    webhook_server,
 )
 
 pytestmark = pytest.mark.slow
-ALL = [FAILED, LATE, NO_COMPLETED_RUN, ZOMBIE, STUCK_PENDING]
 NO_RUN_PERIOD = 45  # SMARTGRID_ALERT_NO_COMPLETED_RUN_SECONDS for this server (production: 7200)
 
 
 @pytest.fixture(scope="module")
 def webhook():
-    server = http.server.HTTPServer(("127.0.0.1", 0), Recorder)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/hook?token=t0ken"
-    server.shutdown()
+    with webhook_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +75,7 @@ def test_deploy_applies_deployments_and_automations_to_an_empty_server(server, d
         for name in ("hourly", "daily-cleanup"):
             deployment = client.read_deployment_by_name(f"smartgrid-etl-flow/{name}")
             assert deployment.global_concurrency_limit.limit == 1
+            assert deployment.global_concurrency_limit.name == WAREHOUSE_LIMIT  # one slot for both deployments
             assert deployment.concurrency_options.collision_strategy == "ENQUEUE"
             assert deployment.concurrency_options.grace_period_seconds == 120
             assert deployment.version.startswith(version("smartgrid-elt") + "+"), deployment.version  # + the commit
@@ -170,31 +166,62 @@ def test_a_worker_killed_while_submitting_a_run_does_not_stop_the_schedule(prefe
     assert scalar(warehouse, "select count(*) from raw.meter_readings") == 1
 
 
-def test_make_serve_installs_the_automations_on_the_server_it_starts(webhook):
-    """`SMARTGRID_ALERT_WEBHOOK_URL=... make serve`, then `prefect automation ls` with the profile `make serve`
-    wrote (PREFECT_HOME=.smartgrid/prefect, docs/operations.md): the automations are on that server."""
-    from orchestration.local.deployments import stop_worker
-    from orchestration.local.prefect_server import process_alive, stop_server
-    from orchestration.settings import load_settings
+def test_hourly_daily_and_cli_runs_wait_for_one_warehouse_slot(server, deployed, fresh_databases, tmp_path):
+    """One hourly run holds the warehouse (it sits at the advisory lock, which the test holds); meanwhile a
+    daily-cleanup run shows AwaitingConcurrencySlot, never Running, and a `smartgrid run` from the CLI waits for
+    the slot before it even asks for the lock. Once the lock is released, all three complete."""
+    from orchestration.db.connection import connect
+    from orchestration.db.lock import RUN_LOCK_KEY
 
-    settings = load_settings()
-    if process_alive(settings.prefect_home / "server.pid"):
-        pytest.skip("this checkout's local Prefect server is running (make stop first): the test starts its own")
-    env = {**os.environ, "SMARTGRID_PREFECT_PORT": str(free_port()), "SMARTGRID_ALERT_WEBHOOK_URL": webhook,
-           "COLUMNS": "400"}  # fmt: skip
-    env.pop("PREFECT_API_URL", None)
+    warehouse, source = fresh_databases
+    hour = datetime(2026, 5, 4, 10)
+    insert_meter_rows(source, [dict(event_id="m1", meter_id="M", customer_id="C", reading=1, timestamp=hour)])
+    window = {"start_time": hour.isoformat(), "end_time": (hour + timedelta(hours=1)).isoformat(),
+              "enable_validation": False}  # fmt: skip
+    waiting_at_lock = "select count(*) from pg_stat_activity where application_name = 'smartgrid-run-lock'"
+    blocker = connect(warehouse, application="test-blocker")
+    blocker.autocommit = True
+    blocker.cursor().execute("select pg_advisory_lock(%s)", (RUN_LOCK_KEY,))
+    worker, cli_run = start_worker(server, tmp_path), None
     try:
-        served = subprocess.run(["make", "serve"], env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
-        assert served.returncode == 0, served.stdout[-2000:] + served.stderr[-2000:]
-        listed = subprocess.run([str(BIN / "prefect"), "automation", "ls"], capture_output=True, text=True,
-                                env={**env, "PREFECT_HOME": str(settings.prefect_home)}, cwd=REPO)  # fmt: skip
+        with prefect_client(server) as client:
+            hourly = client.read_deployment_by_name("smartgrid-etl-flow/hourly")
+            daily = client.read_deployment_by_name("smartgrid-etl-flow/daily-cleanup")
+            first = client.create_flow_run_from_deployment(hourly.id, parameters=window)
+            deadline = time.monotonic() + 300
+            while scalar(warehouse, waiting_at_lock) < 1:  # the hourly run is inside, waiting at the lock
+                assert time.monotonic() < deadline and worker.poll() is None, (tmp_path / "worker.log").read_text()
+                time.sleep(0.5)
+            second = client.create_flow_run_from_deployment(daily.id, parameters={**window, "enable_cleanup": False})
+            cli_run = subprocess.Popen(
+                [str(BIN / "smartgrid"), "run", "--start", window["start_time"], "--end", window["end_time"],
+                 "--no-validation"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                env={**os.environ, "PREFECT_API_URL": server})  # fmt: skip
+            states, until = set(), time.monotonic() + 60
+            while time.monotonic() < until:  # a minute of waiting, read from Prefect and from PostgreSQL
+                states.add(client.read_flow_run(second.id).state.name)
+                assert client.read_flow_run(first.id).state.is_running()
+                assert client.read_global_concurrency_limit_by_name(WAREHOUSE_LIMIT).active_slots == 1
+                assert scalar(warehouse, waiting_at_lock) == 1  # neither the daily nor the CLI run reached it
+                assert cli_run.poll() is None
+                time.sleep(2)
+            assert "AwaitingConcurrencySlot" in states and "Running" not in states, states
+            blocker.close()  # the hourly run goes on; then the others, one at a time
+            deadline = time.monotonic() + 600
+            for run in (first, second):
+                while not (state := client.read_flow_run(run.id).state).is_final():
+                    assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()[-3000:]
+                    time.sleep(1)
+                assert state.is_completed(), state
+            output = cli_run.communicate(timeout=600)[0]
     finally:
-        stop_worker(settings)
-        stop_server(settings)
-    assert listed.returncode == 0, listed.stderr
-    for name in ALL:
-        assert listed.stdout.count(name) == 1, (name, listed.stdout)
-    assert "automation installed: smartgrid: run failed or crashed" in served.stderr
+        blocker.close()
+        kill(worker)
+        if cli_run is not None and cli_run.poll() is None:
+            kill(cli_run)
+    assert cli_run.returncode == 0, output[-3000:]
+    assert "another smartgrid run holds the warehouse slot" in output, output[-3000:]
+    assert scalar(warehouse, "select count(*) from raw.meter_readings") == 1
 
 
 def test_make_stop_leaves_no_run_holding_a_slot(server, deployed, tmp_path):
