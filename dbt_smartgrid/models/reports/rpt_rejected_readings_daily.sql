@@ -1,4 +1,5 @@
-{#- The grid report's "rejected rows by reason per day", by the UTC day the rejected reading was measured. -#}
+{#- The grid report's "rejected rows by reason per day", by the local day (var local_time_zone) the rejected
+    reading was measured. -#}
 
 with
 
@@ -11,7 +12,7 @@ rejected as (
 final as (
 
     select
-        (hour_start at time zone 'UTC')::date as day,
+        (hour_start at time zone '{{ var("local_time_zone") }}')::date as day,
         source_table,
         reason_code,
         count(*)::integer as rejected_rows
