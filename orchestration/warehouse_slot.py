@@ -5,7 +5,11 @@ run holds while it writes, so Prefect shows a run that waits for another as wait
   points both deployments at this one limit (`share_with_deployments`), so a run that finds it taken waits in
   `AwaitingConcurrencySlot` (it is not handed to a worker) whichever deployment holds it.
 - Runs started by the CLI (`smartgrid run`, each chunk of `smartgrid backfill`) have no deployment: the flow takes
-  the slot itself (`warehouse_slot`), logging that it waits and for how long it will.
+  the slot itself (`warehouse_slot`), logging that it waits and for how long it will. It holds the slot through a
+  lease of LEASE_SECONDS that the process renews: a killed run's slot comes back when the lease expires and the
+  server's repossessor service revokes it (every 15 s). An ephemeral Prefect server (prefect_test_harness) runs no
+  repossessor, so a killed run would hold the slot for good: SMARTGRID_WAREHOUSE_SLOT=false turns this half off
+  there (tests/conftest.py).
 
 The PostgreSQL advisory lock (db/lock.py) stays the database-side guard: it also serialises runs that talk to
 different Prefect servers, or to none.
@@ -21,6 +25,7 @@ from uuid import UUID
 log = logging.getLogger(__name__)
 
 WAREHOUSE_LIMIT = "smartgrid-warehouse"
+LEASE_SECONDS = 60  # a CLI run's hold on the slot, renewed while it lives
 
 
 class WarehouseSlotTimeout(RuntimeError):
@@ -53,15 +58,16 @@ def share_with_deployments(client, deployment_ids: Iterable[UUID]) -> list[str]:
 
 
 @contextmanager
-def warehouse_slot(wait_seconds: float = 1800) -> Iterator[None]:
-    """Hold the warehouse slot for a run that has no deployment (its deployment holds it otherwise)."""
+def warehouse_slot(enabled: bool = True, wait_seconds: float = 1800) -> Iterator[None]:
+    """Hold the warehouse slot for a run that has no deployment (its deployment holds it otherwise); `enabled`:
+    settings.warehouse_slot."""
     from prefect.client.orchestration import get_client
     from prefect.concurrency._asyncio import AcquireConcurrencySlotTimeoutError
     from prefect.concurrency.sync import concurrency
     from prefect.runtime import deployment, flow_run
     from prefect.types._concurrency import ConcurrencyLeaseHolder
 
-    if deployment.id:
+    if deployment.id or not enabled:
         yield  # taken before the run started, by the deployment's concurrency (prefect.yaml, smartgrid deploy)
         return
     with get_client(sync_client=True) as client:
@@ -72,7 +78,8 @@ def warehouse_slot(wait_seconds: float = 1800) -> Iterator[None]:
     holder = ConcurrencyLeaseHolder(type="flow_run", id=flow_run.id) if flow_run.id else None
     held = ExitStack()
     try:
-        held.enter_context(concurrency(WAREHOUSE_LIMIT, timeout_seconds=wait_seconds, strict=True, holder=holder))
+        held.enter_context(concurrency(WAREHOUSE_LIMIT, timeout_seconds=wait_seconds, lease_duration=LEASE_SECONDS,
+                                       strict=True, holder=holder))  # fmt: skip
     except AcquireConcurrencySlotTimeoutError as exc:
         raise WarehouseSlotTimeout(
             f"another smartgrid run holds the warehouse slot (Prefect concurrency limit {WAREHOUSE_LIMIT}); "

@@ -7,8 +7,6 @@ schedule, and the run that finds the slot taken shows as waiting."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -19,7 +17,6 @@ from orchestration.warehouse_slot import WAREHOUSE_LIMIT
 from tests.helpers import insert_meter_rows, insert_sensor_rows, scalar
 from tests.prefect_ops import (
     BIN,
-    REPO,
     PrefectServer,
     alerts,
     cli,
@@ -163,64 +160,6 @@ def test_a_worker_killed_while_submitting_a_run_does_not_stop_the_schedule(prefe
         assert client.read_flow_run(stuck.id).state.type.value == "PENDING"
         run = client.read_flow_run(following.id)
     assert run.name == "hourly 2026-05-04T10:00Z"  # named after its window (flow_run_name)
-    assert scalar(warehouse, "select count(*) from raw.meter_readings") == 1
-
-
-def test_hourly_daily_and_cli_runs_wait_for_one_warehouse_slot(server, deployed, fresh_databases, tmp_path):
-    """One hourly run holds the warehouse (it sits at the advisory lock, which the test holds); meanwhile a
-    daily-cleanup run shows AwaitingConcurrencySlot, never Running, and a `smartgrid run` from the CLI waits for
-    the slot before it even asks for the lock. Once the lock is released, all three complete."""
-    from orchestration.db.connection import connect
-    from orchestration.db.lock import RUN_LOCK_KEY
-
-    warehouse, source = fresh_databases
-    hour = datetime(2026, 5, 4, 10)
-    insert_meter_rows(source, [dict(event_id="m1", meter_id="M", customer_id="C", reading=1, timestamp=hour)])
-    window = {"start_time": hour.isoformat(), "end_time": (hour + timedelta(hours=1)).isoformat(),
-              "enable_validation": False}  # fmt: skip
-    waiting_at_lock = "select count(*) from pg_stat_activity where application_name = 'smartgrid-run-lock'"
-    blocker = connect(warehouse, application="test-blocker")
-    blocker.autocommit = True
-    blocker.cursor().execute("select pg_advisory_lock(%s)", (RUN_LOCK_KEY,))
-    worker, cli_run = start_worker(server, tmp_path), None
-    try:
-        with prefect_client(server) as client:
-            hourly = client.read_deployment_by_name("smartgrid-etl-flow/hourly")
-            daily = client.read_deployment_by_name("smartgrid-etl-flow/daily-cleanup")
-            first = client.create_flow_run_from_deployment(hourly.id, parameters=window)
-            deadline = time.monotonic() + 300
-            while scalar(warehouse, waiting_at_lock) < 1:  # the hourly run is inside, waiting at the lock
-                assert time.monotonic() < deadline and worker.poll() is None, (tmp_path / "worker.log").read_text()
-                time.sleep(0.5)
-            second = client.create_flow_run_from_deployment(daily.id, parameters={**window, "enable_cleanup": False})
-            cli_run = subprocess.Popen(
-                [str(BIN / "smartgrid"), "run", "--start", window["start_time"], "--end", window["end_time"],
-                 "--no-validation"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                env={**os.environ, "PREFECT_API_URL": server})  # fmt: skip
-            states, until = set(), time.monotonic() + 60
-            while time.monotonic() < until:  # a minute of waiting, read from Prefect and from PostgreSQL
-                states.add(client.read_flow_run(second.id).state.name)
-                assert client.read_flow_run(first.id).state.is_running()
-                assert client.read_global_concurrency_limit_by_name(WAREHOUSE_LIMIT).active_slots == 1
-                assert scalar(warehouse, waiting_at_lock) == 1  # neither the daily nor the CLI run reached it
-                assert cli_run.poll() is None
-                time.sleep(2)
-            assert "AwaitingConcurrencySlot" in states and "Running" not in states, states
-            blocker.close()  # the hourly run goes on; then the others, one at a time
-            deadline = time.monotonic() + 600
-            for run in (first, second):
-                while not (state := client.read_flow_run(run.id).state).is_final():
-                    assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()[-3000:]
-                    time.sleep(1)
-                assert state.is_completed(), state
-            output = cli_run.communicate(timeout=600)[0]
-    finally:
-        blocker.close()
-        kill(worker)
-        if cli_run is not None and cli_run.poll() is None:
-            kill(cli_run)
-    assert cli_run.returncode == 0, output[-3000:]
-    assert "another smartgrid run holds the warehouse slot" in output, output[-3000:]
     assert scalar(warehouse, "select count(*) from raw.meter_readings") == 1
 
 

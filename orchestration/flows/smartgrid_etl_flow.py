@@ -188,7 +188,11 @@ def smartgrid_etl_flow(
     report = RunReport(window=RunWindow.of(start, end), warnings=[])
     loader = as_loader(warehouse, settings)  # the least-privilege loader role, when configured (db/roles.py)
     # the warehouse slot shows a waiting run as waiting in Prefect; the advisory lock guards the database
-    with warehouse_slot(), run_lock(warehouse), deadline([warehouse, loader, source], current_timeout()):
+    with (
+        warehouse_slot(settings.warehouse_slot),
+        run_lock(warehouse),
+        deadline([warehouse, loader, source], current_timeout()),
+    ):
         # the daily cleanup run also compares the recent days and a sweep of older ones (data contract §2)
         daily = DailySweep.of(settings) if enable_cleanup else None
         report.load = load_raw_task(loader, source, start, end, settings.reconcile_hours, daily)
