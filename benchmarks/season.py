@@ -136,14 +136,13 @@ def report_views(start: datetime, end: datetime) -> tuple[dict, str, str]:
     """Each report view's seconds for the window, as the report reads it (orchestration/report/queries.py), and
     the plan of the slowest."""
     from orchestration.report.build import report_zone
-    from orchestration.report.queries import CONDITIONS, VIEWS, window_parameters
+    from orchestration.report.queries import CONDITIONS, VIEWS, name_window, window_parameters
     from orchestration.report.views import SCHEMA
 
     warehouse, _ = resolve_targets(SETTINGS)
     parameters = window_parameters(start.replace(tzinfo=None), end.replace(tzinfo=None), report_zone(SETTINGS))
     with connected(warehouse, application="smartgrid-bench-report") as conn, conn.cursor() as cur:
-        cur.execute("select set_config('smartgrid.report_start', %(start)s, false), "
-                    "set_config('smartgrid.report_end', %(end)s, false)", parameters)  # fmt: skip
+        name_window(cur, parameters)
         seconds = {}
         for view, cut in VIEWS.items():
             started = time.monotonic()

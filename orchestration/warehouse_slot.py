@@ -32,17 +32,18 @@ class WarehouseSlotTimeout(RuntimeError):
     """Another run held the warehouse slot for longer than this run was willing to wait."""
 
 
-def ensure_warehouse_limit(client) -> UUID:
-    """The limit's id, created with one slot when the Prefect API has none (a sync Prefect client)."""
+def ensure_warehouse_limit(client):
+    """The limit as the API has it now (its id, its active slots), created with one slot when the Prefect API has
+    none (a sync Prefect client)."""
     client.upsert_global_concurrency_limit_by_name(WAREHOUSE_LIMIT, 1)
-    return client.read_global_concurrency_limit_by_name(WAREHOUSE_LIMIT).id
+    return client.read_global_concurrency_limit_by_name(WAREHOUSE_LIMIT)
 
 
 def share_with_deployments(client, deployment_ids: Iterable[UUID]) -> list[str]:
     """Point each deployment's concurrency at the warehouse limit; drop the per-deployment limit it replaces
     (`prefect deploy` creates `deployment:<id>`). Idempotent: a later `prefect deploy` with `limit: 1` keeps the
     shared limit. Returns one line per deployment changed."""
-    shared = ensure_warehouse_limit(client)
+    shared = ensure_warehouse_limit(client).id
     changed = []
     for deployment_id in deployment_ids:
         deployment = client.read_deployment(deployment_id)
@@ -71,8 +72,7 @@ def warehouse_slot(enabled: bool = True, wait_seconds: float = 1800) -> Iterator
         yield  # taken before the run started, by the deployment's concurrency (prefect.yaml, smartgrid deploy)
         return
     with get_client(sync_client=True) as client:
-        ensure_warehouse_limit(client)
-        if client.read_global_concurrency_limit_by_name(WAREHOUSE_LIMIT).active_slots:
+        if ensure_warehouse_limit(client).active_slots:
             log.warning("another smartgrid run holds the warehouse slot (Prefect concurrency limit %s): "
                         "waiting for it, at most %.0f s", WAREHOUSE_LIMIT, wait_seconds)  # fmt: skip
     holder = ConcurrencyLeaseHolder(type="flow_run", id=flow_run.id) if flow_run.id else None

@@ -66,13 +66,18 @@ def plain(value):
     return value
 
 
+def name_window(cur, parameters: dict) -> None:
+    """Name the window in the session, for the views that count hours inside it (macros/report_window.sql)."""
+    cur.execute("select set_config('smartgrid.report_start', %(start)s, false), "
+                "set_config('smartgrid.report_end', %(end)s, false)", parameters)  # fmt: skip
+
+
 def fetch_window(warehouse: DbTarget, start: datetime, end: datetime, zone: str = "UTC") -> dict[str, list[dict]]:
     """Each view's rows in the window, as dicts, in the view's reading order."""
     parameters = window_parameters(start, end, zone)
     rows: dict[str, list[dict]] = {}
     with connected(warehouse, application="smartgrid-report") as conn, conn.cursor() as cur:
-        cur.execute("select set_config('smartgrid.report_start', %(start)s, false), "
-                    "set_config('smartgrid.report_end', %(end)s, false)", parameters)  # fmt: skip
+        name_window(cur, parameters)
         for view, cut in VIEWS.items():
             cur.execute(
                 f"select * from {SCHEMA}.{view} where {CONDITIONS[cut.kind]} order by {cut.order_by}", parameters

@@ -13,8 +13,8 @@ meter_hours as (
     select * from {{ ref('fct_meter_consumption_hourly_vee') }}
     -- the report's window when the session names one (current_setting is stable: the hour index is used)
     where
-        hour_start >= coalesce(nullif(current_setting('smartgrid.report_start', true), ''), '-infinity')::timestamptz
-        and hour_start < coalesce(nullif(current_setting('smartgrid.report_end', true), ''), 'infinity')::timestamptz
+        hour_start >= {{ report_window_start() }}
+        and hour_start < {{ report_window_end() }}
 
 ),
 
@@ -47,11 +47,11 @@ day_hours as (
     cross join lateral generate_series(
         greatest(
             meter_days.day::timestamp at time zone '{{ zone }}',
-            coalesce(nullif(current_setting('smartgrid.report_start', true), ''), '-infinity')::timestamptz
+            {{ report_window_start() }}
         ),
         least(
             (meter_days.day + 1)::timestamp at time zone '{{ zone }}',
-            coalesce(nullif(current_setting('smartgrid.report_end', true), ''), 'infinity')::timestamptz
+            {{ report_window_end() }}
         ) - interval '1 hour',
         interval '1 hour'
     ) as hours (hour_start)

@@ -9,8 +9,8 @@ rejected as (
     -- the report's window when the session names one (as rpt_meter_data_quality_daily): read through the partial
     -- index of the rejected rows by hour; unset, every rejected row
     where
-        hour_start >= coalesce(nullif(current_setting('smartgrid.report_start', true), ''), '-infinity')::timestamptz
-        and hour_start < coalesce(nullif(current_setting('smartgrid.report_end', true), ''), 'infinity')::timestamptz
+        hour_start >= {{ report_window_start() }}
+        and hour_start < {{ report_window_end() }}
 
 ),
 
