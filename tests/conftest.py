@@ -48,13 +48,18 @@ def source(targets):
     return targets[1]
 
 
-@pytest.fixture
-def fresh_databases(warehouse, source):
+def recreate(warehouse, source) -> None:
     """Empty warehouse and source databases, with the source tables of docs/data-contract.md §1."""
     for target in (warehouse, source):
         drop_database(target)
         ensure_database(target)
     helpers.create_source_tables(source)
+
+
+@pytest.fixture
+def fresh_databases(warehouse, source):
+    """Empty warehouse and source databases, with the source tables of docs/data-contract.md §1."""
+    recreate(warehouse, source)
     return warehouse, source
 
 
@@ -67,18 +72,29 @@ def prefect_api():
         yield
 
 
-@pytest.fixture
-def marts_built(settings, fresh_databases):
-    """tests/marts_dataset.py's rows in the source, loaded and built: (warehouse, source)."""
+def build_marts_dataset(settings, warehouse, source):
+    """tests/marts_dataset.py's rows in the fresh source, loaded and built: (warehouse, source)."""
     from orchestration.steps.loader import load_raw
     from tests.marts_dataset import END, METER_ROWS, SENSOR_ROWS
 
-    warehouse, source = fresh_databases
     helpers.insert_sensor_rows(source, SENSOR_ROWS)
     helpers.insert_meter_rows(source, METER_ROWS)
     load_raw(warehouse, source, helpers.at("10:00"), END)
     helpers.build(settings, warehouse)
     return warehouse, source
+
+
+@pytest.fixture
+def marts_built(settings, fresh_databases):
+    """tests/marts_dataset.py's rows in the source, loaded and built: (warehouse, source)."""
+    return build_marts_dataset(settings, *fresh_databases)
+
+
+@pytest.fixture(scope="module")
+def marts_built_once(settings, warehouse, source):
+    """marts_built, once for a module whose tests only read the marts (tests/test_marts_values.py)."""
+    recreate(warehouse, source)
+    return build_marts_dataset(settings, warehouse, source)
 
 
 def simulated_days(fresh_databases, start, days: int, fleet):
@@ -141,10 +157,7 @@ def hand_worked(settings, warehouse, source):
     from orchestration.steps.loader import load_raw
     from tests import report_dataset
 
-    for target in (warehouse, source):
-        drop_database(target)
-        ensure_database(target)
-    helpers.create_source_tables(source)
+    recreate(warehouse, source)
     helpers.insert_meter_rows(source, report_dataset.METER_ROWS)
     helpers.insert_sensor_rows(source, report_dataset.SENSOR_ROWS)
     load_raw(warehouse, source, report_dataset.DAY, report_dataset.DAY + timedelta(hours=3))
