@@ -143,7 +143,7 @@ def prefect_server_with_ui(tmp_path):
     deadline = time.monotonic() + 180
     while not healthy(url):
         assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "server.log").read_text()[-2000:]
-        time.sleep(1)
+        time.sleep(0.2)
     yield url
     os.killpg(server.pid, 15)
     server.wait(timeout=60)
