@@ -1,7 +1,7 @@
 """Test fixtures: a real PostgreSQL (the embedded one, or POSTGRES_* when set), real dbt, Prefect and GX.
 
 Tests use their own databases (smartgrid_test_warehouse, smartgrid_test_source) on that server, dropped
-and recreated where a test needs a clean slate.
+and recreated where a test needs a clean slate. `make test` runs them in two processes: tests/parallel.py.
 """
 
 from __future__ import annotations
@@ -18,6 +18,15 @@ os.environ["SOURCE_POSTGRES_DB"] = "smartgrid_test_source"
 
 import pytest  # noqa: E402
 
+from tests import parallel  # noqa: E402
+from tests.parallel import (  # noqa: E402, F401 - its hooks
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_runtest_protocol,
+)
+
+parallel.isolate_worker()  # under pytest-xdist: this worker's own embedded PostgreSQL (tests/parallel.py)
+
 from orchestration.db.connection import drop_database, ensure_database  # noqa: E402
 from orchestration.local.postgres import resolve_targets  # noqa: E402
 from orchestration.settings import load_settings  # noqa: E402
@@ -33,9 +42,11 @@ def settings():
 def targets(settings):
     """(warehouse, source) on the test server, both databases created; starts the embedded PostgreSQL if needed."""
     warehouse, source = resolve_targets(settings)
+    parallel.tune_worker_server(settings, warehouse)
     ensure_database(warehouse)
     ensure_database(source)
-    return warehouse, source
+    yield warehouse, source
+    parallel.stop_worker_server(settings)
 
 
 @pytest.fixture(scope="session")
