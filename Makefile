@@ -32,8 +32,12 @@ demo: $(INSTALLED)  ## simulate the last 24 complete UTC hours and run the flow 
 	$(BIN)/smartgrid db start
 	$(BIN)/smartgrid demo
 
-test: $(INSTALLED)  ## the whole test suite, against a real PostgreSQL
-	$(BIN)/pytest
+# make test's processes (tests/parallel.py): 2, each with an embedded PostgreSQL of its own; 1 (plain pytest) when
+# POSTGRES_HOST or SOURCE_POSTGRES_HOST names a server the processes would share
+TEST_WORKERS ?= $(if $(POSTGRES_HOST)$(SOURCE_POSTGRES_HOST),1,2)
+
+test: $(INSTALLED)  ## the whole test suite, against a real PostgreSQL (in TEST_WORKERS=2 processes)
+	$(BIN)/pytest $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 test-long: $(INSTALLED)  ## the property tests with many more examples (HYPOTHESIS_PROFILE=long), not in CI
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/test_properties.py

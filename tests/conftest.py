@@ -1,7 +1,7 @@
 """Test fixtures: a real PostgreSQL (the embedded one, or POSTGRES_* when set), real dbt, Prefect and GX.
 
 Tests use their own databases (smartgrid_test_warehouse, smartgrid_test_source) on that server, dropped
-and recreated where a test needs a clean slate.
+and recreated where a test needs a clean slate. `make test` runs them in two processes: tests/parallel.py.
 """
 
 from __future__ import annotations
@@ -22,6 +22,15 @@ os.environ["SMARTGRID_WAREHOUSE_SLOT"] = "false"
 
 import pytest  # noqa: E402
 
+from tests import parallel  # noqa: E402
+from tests.parallel import (  # noqa: E402, F401 - its hooks
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_runtest_protocol,
+)
+
+parallel.isolate_worker()  # under pytest-xdist: this worker's own embedded PostgreSQL (tests/parallel.py)
+
 from orchestration.db.connection import drop_database, ensure_database  # noqa: E402
 from orchestration.local.postgres import resolve_targets  # noqa: E402
 from orchestration.settings import load_settings  # noqa: E402
@@ -37,9 +46,11 @@ def settings():
 def targets(settings):
     """(warehouse, source) on the test server, both databases created; starts the embedded PostgreSQL if needed."""
     warehouse, source = resolve_targets(settings)
+    parallel.tune_worker_server(settings, warehouse)
     ensure_database(warehouse)
     ensure_database(source)
-    return warehouse, source
+    yield warehouse, source
+    parallel.stop_worker_server(settings)
 
 
 @pytest.fixture(scope="session")
@@ -52,13 +63,18 @@ def source(targets):
     return targets[1]
 
 
-@pytest.fixture
-def fresh_databases(warehouse, source):
+def recreate(warehouse, source) -> None:
     """Empty warehouse and source databases, with the source tables of docs/data-contract.md §1."""
     for target in (warehouse, source):
         drop_database(target)
         ensure_database(target)
     helpers.create_source_tables(source)
+
+
+@pytest.fixture
+def fresh_databases(warehouse, source):
+    """Empty warehouse and source databases, with the source tables of docs/data-contract.md §1."""
+    recreate(warehouse, source)
     return warehouse, source
 
 
@@ -71,18 +87,29 @@ def prefect_api():
         yield
 
 
-@pytest.fixture
-def marts_built(settings, fresh_databases):
-    """tests/marts_dataset.py's rows in the source, loaded and built: (warehouse, source)."""
+def build_marts_dataset(settings, warehouse, source):
+    """tests/marts_dataset.py's rows in the fresh source, loaded and built: (warehouse, source)."""
     from orchestration.steps.loader import load_raw
     from tests.marts_dataset import END, METER_ROWS, SENSOR_ROWS
 
-    warehouse, source = fresh_databases
     helpers.insert_sensor_rows(source, SENSOR_ROWS)
     helpers.insert_meter_rows(source, METER_ROWS)
     load_raw(warehouse, source, helpers.at("10:00"), END)
     helpers.build(settings, warehouse)
     return warehouse, source
+
+
+@pytest.fixture
+def marts_built(settings, fresh_databases):
+    """tests/marts_dataset.py's rows in the source, loaded and built: (warehouse, source)."""
+    return build_marts_dataset(settings, *fresh_databases)
+
+
+@pytest.fixture(scope="module")
+def marts_built_once(settings, warehouse, source):
+    """marts_built, once for a module whose tests only read the marts (tests/test_marts_values.py)."""
+    recreate(warehouse, source)
+    return build_marts_dataset(settings, warehouse, source)
 
 
 def simulated_days(fresh_databases, start, days: int, fleet):
@@ -131,7 +158,7 @@ def prefect_server_with_ui(tmp_path):
     deadline = time.monotonic() + 180
     while not healthy(url):
         assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "server.log").read_text()[-2000:]
-        time.sleep(1)
+        time.sleep(0.2)
     yield url
     os.killpg(server.pid, 15)
     server.wait(timeout=60)
@@ -145,10 +172,7 @@ def hand_worked(settings, warehouse, source):
     from orchestration.steps.loader import load_raw
     from tests import report_dataset
 
-    for target in (warehouse, source):
-        drop_database(target)
-        ensure_database(target)
-    helpers.create_source_tables(source)
+    recreate(warehouse, source)
     helpers.insert_meter_rows(source, report_dataset.METER_ROWS)
     helpers.insert_sensor_rows(source, report_dataset.SENSOR_ROWS)
     load_raw(warehouse, source, report_dataset.DAY, report_dataset.DAY + timedelta(hours=3))

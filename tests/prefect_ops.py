@@ -74,7 +74,7 @@ class PrefectServer:
         deadline = time.monotonic() + 180
         while not healthy(self.url):
             assert self.process.poll() is None and time.monotonic() < deadline, self.log()
-            time.sleep(1)
+            time.sleep(0.2)
 
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)

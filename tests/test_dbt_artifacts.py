@@ -33,6 +33,7 @@ PIPELINE_DBT = (
 
 
 @pytest.mark.slow
+@pytest.mark.exclusive  # it rewrites target/manifest.json in place, which other tests read
 def test_dbt_processes_side_by_side_never_read_a_half_written_manifest(settings, warehouse, tmp_path):
     dbt_project.read_manifest(settings)  # the pipeline's manifest exists before the writers start
     in_place = settings.dbt_project_dir / "target" / "manifest.json"

@@ -14,6 +14,12 @@ from tests.marts_dataset import INITIAL_METER_HOURS, h
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(scope="module")
+def marts_built(marts_built_once):
+    """One load and build for the module (conftest's marts_built is one per test): every test here only reads."""
+    return marts_built_once
+
+
 def test_every_rejection_code_is_listed_with_its_row(marts_built):
     warehouse, _ = marts_built
     rows = query(warehouse, "select source_table, event_id, reason_code, hour_start from audit.rejected_readings")

@@ -20,7 +20,8 @@ from orchestration.local.simulator import SimulationConfig, simulate
 from orchestration.settings import REPO_ROOT, DbTarget
 from tests.helpers import THREE_DAYS_START
 
-pytestmark = pytest.mark.slow
+# exclusive: it reads every file of the repository and of .smartgrid/, which other tests write and remove
+pytestmark = [pytest.mark.slow, pytest.mark.exclusive]
 # distinctive, with characters a URL must escape; joined at run time so that this file (and its .pyc) does not
 # hold them literally
 PASSWORD = "-".join(["Leak", "Canary", "7Qz!x9@p"])
