@@ -75,7 +75,7 @@ def load_raw(
         )
 
     with ThreadPoolExecutor(max_workers=len(SOURCE_COLUMNS) + 1, thread_name_prefix="load") as pool:
-        network = pool.submit(load_network, warehouse, source, load_id, window_end)  # optional tables, small
+        network = pool.submit(load_network, warehouse, source, load_id, window_end, stream_copy)  # optional, small
         loads = dict(zip(SOURCE_COLUMNS, pool.map(load, SOURCE_COLUMNS), strict=True))
         network_loads = network.result()
     return LoadResult(
