@@ -32,6 +32,8 @@ REPORT_VIEWS = {
     "rpt_dq_scores",
     "rpt_failed_checks",
     "rpt_run_step_durations",
+    "rpt_transformer_loading_hourly",
+    "rpt_sensor_sites",
 }
 RUN_AUDIT_TABLES = ("dq_run_results", "dq_run_scores", "run_steps")
 
