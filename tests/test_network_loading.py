@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from orchestration.steps.dbt_runner import DbtFailure, run_dbt
 from orchestration.steps.loader import load_raw
 from tests import network_dataset as net
 from tests.helpers import at, build, d, insert_meter_rows, query
@@ -139,3 +140,13 @@ def test_transformer_and_feeder_loading_from_the_meters(settings, fresh_database
     build(settings, warehouse, "--select", "fct_transformer_loading_hourly+", "--full-refresh")
     assert transformer_hours(warehouse) == second
     assert feeder_hours(warehouse) == after_late_rows
+
+    # the invariant as the pipeline checks it (dbt test, tag invariant): a transformer-hour 1 kWh off fails it
+    query(
+        warehouse,
+        "update marts.fct_transformer_loading_hourly set energy_kwh = energy_kwh + 1, loaded_through = now() "
+        "where transformer_id = 'T1' and hour_start = %s; select 1",
+        (at("11:00").isoformat() + "+00",),
+    )
+    with pytest.raises(DbtFailure, match="assert_network_hours_add_up_to_the_fleet"):
+        run_dbt(settings, warehouse, "test", "--select", "assert_network_hours_add_up_to_the_fleet", prefect=False)
