@@ -220,6 +220,8 @@ def test_the_marts_the_pipeline_backs_up_and_restores_come_from_the_manifest(set
         "fct_sensor_hourly": "hour_start",
         "fct_transformer_loading_hourly": "hour_start",
     }
+    # the checkpoint validates all but the network marts (meta gx_window: false): a fleet without a network pays nothing
+    assert set(dbt_project.marts(settings)) - set(dbt_project.checkpoint_marts(settings)) == set(NETWORK_MARTS)
 
 
 def test_a_new_incremental_mart_is_picked_up_without_editing_python():

@@ -5,6 +5,7 @@
         meta={
             'distribution_column': 'feeder_id',
             'multi_shard_delete': 'whole hours: a transformer moving to another feeder must leave its old row',
+            'gx_window': false,
         },
         unique_key='hour_start',
         indexes=[
@@ -21,7 +22,10 @@
     ratings, and loading_pct is NULL when one of them has none.
 
     Whole hours are rebuilt: the hours with transformer rows rebuilt since the last run (a transformer moved to
-    another feeder leaves its old feeder's row of the hour, which only a rebuild of the whole hour removes). -#}
+    another feeder leaves its old feeder's row of the hour, which only a rebuild of the whole hour removes).
+
+    Not in the Great Expectations checkpoint (meta gx_window: false): dbt's tests and the network invariant
+    check it, and a fleet without a network pays nothing for it. -#}
 
 with
 

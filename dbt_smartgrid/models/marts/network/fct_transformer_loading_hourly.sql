@@ -5,6 +5,7 @@
         meta={
             'distribution_column': 'transformer_id',
             'multi_shard_delete': 'whole hours: a meter moving to another transformer must leave its old row',
+            'gx_window': false,
         },
         unique_key='hour_start',
         indexes=[
@@ -24,7 +25,10 @@
     runs rebuild the hours with meter-hours rebuilt in the VEE mart (a late reading), the hours from a new or
     corrected connection's valid_from on for which its meter has energy, and the hours from a new transformer
     version's valid_from on. Empty while the source has no network (no meter connection), so a fleet without
-    one does no work here. -#}
+    one does no work here.
+
+    Not in the Great Expectations checkpoint (meta gx_window: false): dbt's tests and the network invariant
+    check it, and a fleet without a network pays nothing for it. -#}
 
 with
 
