@@ -71,12 +71,14 @@ hours_to_rebuild as (
 
     -- a new transformer version changes every hour from its valid_from on ('unconnected' has a row in each)
     select rebuilt.hour_start
-    from {{ ref('stg_ops__transformers') }} as new_transformers
-    inner join {{ this }} as rebuilt
-        on new_transformers.valid_from <= rebuilt.hour_start
+    from {{ this }} as rebuilt
     where
-        new_transformers.loaded_at > {{ incremental_watermark() }}
-        and rebuilt.transformer_id = 'unconnected'
+        rebuilt.transformer_id = 'unconnected'
+        and rebuilt.hour_start >= (
+            select min(new_transformers.valid_from)
+            from {{ ref('stg_ops__transformers') }} as new_transformers
+            where new_transformers.loaded_at > {{ incremental_watermark() }}
+        )
 
 ),
 {% else %}
