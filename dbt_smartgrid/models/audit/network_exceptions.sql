@@ -2,9 +2,9 @@
     transformer and a meter without a connection put the meter's energy into the 'unconnected' bucket of
     fct_transformer_loading_hourly for those hours; a transformer without a rating has no loading_pct, one without
     a feeder counts under feeder 'unknown'. A view, read on demand: meters with energy are found from the register
-    intervals (one row per meter and period of unconnected energy). -#}
+    intervals' (meter_id, ended_at) index, a few probes per meter. -#}
 
-with
+with recursive
 
 connections as (
 
@@ -92,16 +92,58 @@ first_connections as (
 
 ),
 
+meter_ids as (
+
+    -- every meter with an interval, one probe of the (meter_id, ended_at) index per meter (a loose index scan),
+    -- never a scan of every interval
+    (
+        select meter_intervals.meter_id
+        from meter_intervals
+        order by meter_intervals.meter_id
+        limit 1
+    )
+
+    union all
+
+    select (
+        select later.meter_id
+        from meter_intervals as later
+        where later.meter_id > meter_ids.meter_id
+        order by later.meter_id
+        limit 1
+    ) as meter_id
+
+    from meter_ids
+
+    where meter_ids.meter_id is not null
+
+),
+
 meters_with_energy as (
 
+    -- a meter's first interval starts its first hour with energy (intervals follow each other)
     select
-        meter_id,
-        date_trunc('hour', min(started_at), 'UTC') as first_hour,
-        max(loaded_through) as loaded_at
+        meter_ids.meter_id,
+        date_trunc('hour', first_interval.started_at, 'UTC') as first_hour,
+        last_interval.loaded_through as loaded_at
 
-    from meter_intervals
+    from meter_ids
 
-    group by 1
+    cross join lateral (
+        select meter_intervals.started_at
+        from meter_intervals
+        where meter_intervals.meter_id = meter_ids.meter_id
+        order by meter_intervals.ended_at
+        limit 1
+    ) as first_interval
+
+    cross join lateral (
+        select meter_intervals.loaded_through
+        from meter_intervals
+        where meter_intervals.meter_id = meter_ids.meter_id
+        order by meter_intervals.ended_at desc
+        limit 1
+    ) as last_interval
 
 ),
 
