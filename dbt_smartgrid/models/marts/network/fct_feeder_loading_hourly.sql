@@ -70,6 +70,18 @@ aggregated as (
 
 ),
 
+with_loading as (
+
+    select
+        *,
+        case when unrated_transformer_count = 0 then
+            round(100 * energy_kwh / (rated_kva * {{ var('network_power_factor') }}), 2)
+        end::numeric(12, 2) as loading_pct
+
+    from aggregated
+
+),
+
 final as (
 
     select
@@ -78,19 +90,15 @@ final as (
         energy_kwh::numeric(20, 9) as energy_kwh,
         energy_kwh::numeric(20, 9) as avg_kw,  -- the hour's energy over one hour
         rated_kva::numeric(12, 2) as rated_kva,
-        case when unrated_transformer_count = 0 then
-            round(100 * energy_kwh / (rated_kva * {{ var('network_power_factor') }}), 2)
-        end::numeric(12, 2) as loading_pct,
-        case when unrated_transformer_count = 0 then
-            100 * energy_kwh / (rated_kva * {{ var('network_power_factor') }}) > {{ var('network_overload_pct') }}
-        end as is_overloaded,
+        loading_pct,
+        loading_pct > {{ var('network_overload_pct') }} as is_overloaded,
         transformer_count::integer as transformer_count,
         unrated_transformer_count::integer as unrated_transformer_count,
         meter_count::integer as meter_count,
         estimated_meter_count::integer as estimated_meter_count,
         (select max(transformer_hours.loaded_through) from transformer_hours) as loaded_through
 
-    from aggregated
+    from with_loading
 
 )
 

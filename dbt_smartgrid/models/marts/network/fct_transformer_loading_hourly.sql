@@ -167,6 +167,16 @@ aggregated as (
 
 ),
 
+with_loading as (
+
+    select
+        *,
+        round(100 * energy_kwh / (rated_kva * {{ var('network_power_factor') }}), 2)::numeric(12, 2) as loading_pct
+
+    from aggregated
+
+),
+
 final as (
 
     select
@@ -176,9 +186,8 @@ final as (
         rated_kva::numeric(10, 2) as rated_kva,
         energy_kwh::numeric(20, 9) as energy_kwh,
         energy_kwh::numeric(20, 9) as avg_kw,  -- the hour's energy over one hour
-        round(100 * energy_kwh / (rated_kva * {{ var('network_power_factor') }}), 2)::numeric(12, 2) as loading_pct,
-        100 * energy_kwh / (rated_kva * {{ var('network_power_factor') }}) > {{ var('network_overload_pct') }}
-            as is_overloaded,
+        loading_pct,
+        loading_pct > {{ var('network_overload_pct') }} as is_overloaded,
         meter_count::integer as meter_count,
         estimated_meter_count::integer as estimated_meter_count,
         greatest(
@@ -187,7 +196,7 @@ final as (
             (select max(transformers.loaded_at) from {{ ref('stg_ops__transformers') }} as transformers)
         ) as loaded_through
 
-    from aggregated
+    from with_loading
 
 )
 
