@@ -6,8 +6,11 @@ invariant per hour, and an incremental build equal to a full one. The numbers ar
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from orchestration.cli.demo import _print_hottest_transformers
 from orchestration.steps.dbt_runner import DbtFailure, run_dbt
 from orchestration.steps.loader import load_raw
 from tests import network_dataset as net
@@ -51,7 +54,7 @@ def exceptions(warehouse) -> set[tuple]:
     return set(rows)
 
 
-def test_transformer_and_feeder_loading_from_the_meters(settings, fresh_databases):
+def test_transformer_and_feeder_loading_from_the_meters(settings, fresh_databases, capsys):
     warehouse, source = fresh_databases
     insert_meter_rows(source, net.readings())
     net.insert_network(source, "transformers", net.TRANSFORMERS)
@@ -140,6 +143,15 @@ def test_transformer_and_feeder_loading_from_the_meters(settings, fresh_database
     build(settings, warehouse, "--select", "fct_transformer_loading_hourly+", "--full-refresh")
     assert transformer_hours(warehouse) == second
     assert feeder_hours(warehouse) == after_late_rows
+
+    # what `make demo` prints: the hottest transformers by peak loading, their local hour (Berlin: UTC+1 in March)
+    # T2 peaks at 147.37 % in hour 11 (12:00 local), 7 kW on 5 kVA, over the limit in both hours; unconnected:
+    # 8 kWh (U, X) in hour 10 + 5 kWh (X) in hour 11 = 13 kWh in 2 + 1 = 3 meter-hours
+    _print_hottest_transformers(settings, at("10:00"), at("12:00"))
+    printed = capsys.readouterr().out
+    assert re.search(r"T2\s+F1\s+5\s+147\.4\s+7\.0\s+12:00\s+2 *\n", printed), printed
+    assert re.search(r"T1\s+F1\s+10\s+94\.7\s+9\.0\s+12:00\s+0 *\n", printed), printed
+    assert "unconnected: 13.0 kWh in 3 meter-hours" in printed
 
     # the invariant as the pipeline checks it (dbt test, tag invariant): a transformer-hour 1 kWh off fails it
     query(

@@ -144,7 +144,7 @@ def _print_hottest_transformers(config, start: datetime, end: datetime, top: int
     table = Table("hottest transformers", "feeder", "kVA", "peak %", "kW", f"at ({zone})", "hours > limit",
                   box=None, pad_edge=False)  # fmt: skip
     for transformer, feeder, kva, pct, kw, hour, overloaded in rows:
-        table.add_row(transformer, feeder, f"{kva:g}", f"{pct:.1f}", f"{kw:.1f}", hour, str(overloaded))
+        table.add_row(transformer, feeder, f"{float(kva):g}", f"{pct:.1f}", f"{kw:.1f}", hour, str(overloaded))
     print()
     Console(soft_wrap=True).print(table)
     print(f"unconnected: {unconnected_kwh:.1f} kWh in {unconnected_meter_hours} meter-hours (audit.network_exceptions)")
