@@ -3,6 +3,7 @@ id order included, and a source without them loads as before; the simulator's ne
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -28,6 +29,25 @@ def test_a_source_without_a_network_loads_as_before(fresh_databases):
     # raw's network tables exist all the same (empty), so dbt's sources and the network marts always build
     assert scalar(warehouse, "select count(*) from raw.transformers") == 0
     assert scalar(warehouse, "select count(*) from raw.meter_connections") == 0
+
+
+def test_a_network_table_the_load_may_not_read_is_left_out_with_a_warning(fresh_databases, caplog):
+    """A source role granted before the GIS tables existed (init-roles grants them when they are there)."""
+    warehouse, source = fresh_databases
+    insert_meter_rows(source, net.readings()[:2])
+    net.insert_network(source, "transformers", net.TRANSFORMERS)
+    role = "smartgrid_test_no_network"
+    query(
+        source,
+        f"do $$ begin create role {role} login; exception when duplicate_object then null; end $$; "
+        f"grant select on sensor_data, meter_readings to {role}; select 1",
+    )
+    try:
+        result = load_raw(warehouse, replace(source, user=role, password=None), at("10:00"), at("11:00"))
+    finally:
+        query(source, f"drop owned by {role}; drop role {role}; select 1")
+    assert set(result.tables) == {"sensor_data", "meter_readings"} and result.rows_loaded == 2
+    assert "the source has a transformers table the load may not read" in caplog.text
 
 
 def test_network_rows_reach_raw_exactly_once(fresh_databases):

@@ -57,10 +57,20 @@ def load_network(
 
 
 def _present(src_cur) -> list[str]:
-    """The network tables the source has (in the connection's search path), in declaration order."""
-    src_cur.execute("select to_regclass('transformers') is not null, to_regclass('meter_connections') is not null")
-    flags = src_cur.fetchone()
-    return [table for table, present in zip(NETWORK_COLUMNS, flags, strict=True) if present]
+    """The network tables the source has (in the connection's search path) and the load may read, in declaration
+    order. One it may not read is logged and left out: the readings still load."""
+    present = []
+    for table in NETWORK_COLUMNS:
+        src_cur.execute("select to_regclass(%s) is not null, has_table_privilege(to_regclass(%s), 'select')",
+                        (table, table))  # fmt: skip
+        exists, readable = src_cur.fetchone()
+        if exists and not readable:
+            log.warning(
+                "the source has a %s table the load may not read: grant select (smartgrid db init-roles)", table
+            )
+        if exists and readable:
+            present.append(table)
+    return present
 
 
 def _fingerprint(cur, table: str) -> tuple[int, int, int]:
