@@ -123,7 +123,35 @@ def explain_what_stands_in_the_way(measured: dict, short: dict, long: dict, long
         if "run" in name:
             run = "daily" if "daily" in name else "hourly"
             say(f"\n{name} over {FLAT}, step by step:\n  behind 1 day: {short[run]}\n  behind {long_days}: {long[run]}")
-    queries = [name for name in over if "run" not in name]
-    if queries:  # the grid report's VEE section reads the same view as the analyst
+    if any("VEE" in name for name in over):
         _, _, plan = vee_query(end - DAY, explain=True)
-        say(f"\n{', '.join(queries)} over {FLAT}: EXPLAIN (ANALYZE, BUFFERS) of one day's VEE exceptions\n{plan}")
+        say(f"\nVEE exceptions of a day over {FLAT}: EXPLAIN (ANALYZE, BUFFERS)\n{plan}")
+    if any("report" in name for name in over):
+        seconds, view, plan = report_views(end - DAY, end)
+        say(f"\nthe grid report over {FLAT}: its views' seconds for the last day behind {long_days} days "
+            f"{seconds}; EXPLAIN (ANALYZE, BUFFERS) of the slowest, {view}:\n{plan}")  # fmt: skip
+
+
+def report_views(start: datetime, end: datetime) -> tuple[dict, str, str]:
+    """Each report view's seconds for the window, as the report reads it (orchestration/report/queries.py), and
+    the plan of the slowest."""
+    from orchestration.report.build import report_zone
+    from orchestration.report.queries import CONDITIONS, VIEWS, window_parameters
+    from orchestration.report.views import SCHEMA
+
+    warehouse, _ = resolve_targets(SETTINGS)
+    parameters = window_parameters(start.replace(tzinfo=None), end.replace(tzinfo=None), report_zone(SETTINGS))
+    with connected(warehouse, application="smartgrid-bench-report") as conn, conn.cursor() as cur:
+        cur.execute("select set_config('smartgrid.report_start', %(start)s, false), "
+                    "set_config('smartgrid.report_end', %(end)s, false)", parameters)  # fmt: skip
+        seconds = {}
+        for view, cut in VIEWS.items():
+            started = time.monotonic()
+            cur.execute(f"select * from {SCHEMA}.{view} where {CONDITIONS[cut.kind]}", parameters)
+            cur.fetchall()
+            seconds[view] = round(time.monotonic() - started, 3)
+        slowest = max(seconds, key=seconds.get)
+        cur.execute(f"explain (analyze, buffers) select * from {SCHEMA}.{slowest} "
+                    f"where {CONDITIONS[VIEWS[slowest].kind]}", parameters)  # fmt: skip
+        plan = "\n".join(line for (line,) in cur.fetchall())
+    return seconds, slowest, plan

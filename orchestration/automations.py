@@ -25,6 +25,7 @@ LATE = "smartgrid: run late"
 NO_COMPLETED_RUN = "smartgrid: no completed hourly run"
 ZOMBIE = "smartgrid: run stopped sending heartbeats"
 STUCK_PENDING = "smartgrid: run stuck in Pending"
+ALL = (FAILED, LATE, NO_COMPLETED_RUN, ZOMBIE, STUCK_PENDING)  # every automation smartgrid deploy installs
 HEARTBEAT_SECONDS = 60  # PREFECT_FLOWS_HEARTBEAT_FREQUENCY of the deployments' runs (prefect.yaml job_variables)
 
 

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     load_timeout_seconds: int = _env("SMARTGRID_LOAD_TIMEOUT_SECONDS", 1800, ge=1)
     # one Prefect task per dbt node (prefect-dbt): ~0.2 s a node, so off by default (one task for the build)
     dbt_node_tasks: bool = _env("SMARTGRID_DBT_NODE_TASKS", False)
+    # runs outside a deployment (CLI, backfill) hold the warehouse slot (warehouse_slot.py); off only for
+    # Prefect APIs that never expire a lease, such as prefect_test_harness's ephemeral server (tests/conftest.py)
+    warehouse_slot: bool = _env("SMARTGRID_WAREHOUSE_SLOT", True)
     prefect_port: int = _env("SMARTGRID_PREFECT_PORT", 4200, ge=1)
     prefect_api_url: str | None = _env("PREFECT_API_URL")  # a Prefect server of your own; unset: the local one
     alert_webhook_url: SecretStr | None = _env("SMARTGRID_ALERT_WEBHOOK_URL")  # often carries a token

@@ -1,5 +1,6 @@
-"""What tests/test_deploy_and_schedule.py drives: a webhook that records alerts, a Prefect server it can restart,
-the prefect and smartgrid CLIs, and workers it can kill with everything they started."""
+"""What tests/test_deploy_and_schedule.py and tests/test_make_serve.py drive: a webhook that records alerts, a
+Prefect server it can restart, the prefect and smartgrid CLIs, and workers it can kill with everything they
+started."""
 
 from __future__ import annotations
 
@@ -27,6 +28,19 @@ class Recorder(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+@contextmanager
+def webhook_server():
+    """A webhook URL (with a token that must never be printed) whose POSTs land in `received`."""
+    import threading
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/hook?token=t0ken"
+    finally:
+        server.shutdown()
 
 
 def free_port() -> int:

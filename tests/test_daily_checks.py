@@ -21,9 +21,15 @@ BREAK_ONE_HOUR = (
     "order by meter_id, hour_start limit 1)"
 )
 
+BREAK_ONE_CUSTOMER_DAY = (
+    "update marts.fct_customer_consumption_daily set consumption_kwh = consumption_kwh {change} "
+    "where (customer_id, day) = (select customer_id, day from marts.fct_customer_consumption_daily "
+    "order by customer_id, day limit 1) returning 1"
+)
+
 
 def test_the_daily_run_checks_what_changed_since_its_last_pass_and_fails_on_a_broken_invariant(
-    settings, one_day, prefect_api
+    settings, one_day, prefect_api, capsys
 ):
     from orchestration.cli.checks import check
     from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
@@ -34,6 +40,12 @@ def test_the_daily_run_checks_what_changed_since_its_last_pass_and_fails_on_a_br
     assert scalar(warehouse, "select count(*) from audit.daily_check_passes") == 1
     # the VEE day checks ran: every simulated meter has its local days judged
     assert scalar(warehouse, "select count(distinct meter_id) from intermediate.int_meter_reading_day_checks") == 3
+
+    # a customer-day that no longer sums its meter-hours (1 kWh added by hand) is found, and named
+    query(warehouse, BREAK_ONE_CUSTOMER_DAY.format(change="+ 1"))
+    assert check(full=True) == 1
+    assert "assert_customer_days_sum_their_meter_hours" in capsys.readouterr().err
+    query(warehouse, BREAK_ONE_CUSTOMER_DAY.format(change="- 1"))  # mended: the checks below see only their break
 
     # one meter-hour built before that pass is broken by hand: its energy no longer equals its interval parts
     query(warehouse, BREAK_ONE_HOUR + " returning 1")

@@ -99,11 +99,15 @@ def test_marts_enforce_their_contract_and_test_their_primary_key(manifest):
         not_null = {t.column_name for t in tests if t.test_metadata.name == "not_null"}
         assert combination == [grain], mart
         assert set(grain) <= not_null, mart
-    # the customer of a customer-day is a customer of the meter hours it sums
+    # a customer-day sums exactly its meter-hours: the daily run's check over the days it rebuilt (a relationships
+    # test to the hourly mart read all of history every hour)
+    check = manifest.nodes["test.smartgrid.assert_customer_days_sum_their_meter_hours"]
+    assert "daily_run" in check.tags
+    assert {by_name["fct_customer_consumption_daily"].unique_id, by_name["fct_meter_consumption_hourly"].unique_id} == (
+        set(check.depends_on.nodes)
+    )
     daily = generic_tests_of(manifest, by_name["fct_customer_consumption_daily"])
-    relationships = [t for t in daily if t.test_metadata.name == "relationships"]
-    assert [(t.column_name, t.test_metadata.kwargs["field"]) for t in relationships] == [("customer_id", "customer_id")]
-    assert "fct_meter_consumption_hourly" in relationships[0].test_metadata.kwargs["to"]
+    assert [t for t in daily if t.test_metadata.name == "relationships"] == []
 
 
 def test_lineage_runs_from_both_sources_to_the_three_marts_without_orphans(manifest):
@@ -163,7 +167,7 @@ def test_hourly_selector_builds_everything_but_the_report_and_daily_only_the_dai
     unit_tests = selected("--resource-type", "unit_test")
     whole_history = selected("--selector", "daily_checks", *tests_and_models)
     daily_only = selected("--select", "tag:daily_run", *tests_and_models)
-    assert daily_only == {"assert_meter_days_match_a_fresh_computation"}
+    assert daily_only == {"assert_meter_days_match_a_fresh_computation", "assert_customer_days_sum_their_meter_hours"}
     assert REPORT_VIEWS.issubset(everything) and len(everything) > len(REPORT_VIEWS)
     # every model and data test, except the unit tests (make test), the checks that read all of history
     # (daily_checks), the daily run's own models and tests and the grid report's views (smartgrid report)

@@ -6,43 +6,35 @@ schedule, and the run that finds the slot taken shows as waiting."""
 
 from __future__ import annotations
 
-import http.server
 import json
-import os
-import subprocess
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from orchestration.automations import FAILED, LATE, NO_COMPLETED_RUN, STUCK_PENDING, ZOMBIE
+from orchestration.automations import ALL, FAILED, LATE, NO_COMPLETED_RUN
+from orchestration.warehouse_slot import WAREHOUSE_LIMIT
 from tests.helpers import insert_meter_rows, insert_sensor_rows, scalar
 from tests.prefect_ops import (
     BIN,
-    REPO,
     PrefectServer,
-    Recorder,
     alerts,
     cli,
-    free_port,
     kill,
     prefect_client,
     received,
     start_worker,
+    webhook_server,
 )
 
 pytestmark = pytest.mark.slow
-ALL = [FAILED, LATE, NO_COMPLETED_RUN, ZOMBIE, STUCK_PENDING]
 NO_RUN_PERIOD = 45  # SMARTGRID_ALERT_NO_COMPLETED_RUN_SECONDS for this server (production: 7200)
 
 
 @pytest.fixture(scope="module")
 def webhook():
-    server = http.server.HTTPServer(("127.0.0.1", 0), Recorder)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/hook?token=t0ken"
-    server.shutdown()
+    with webhook_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +72,7 @@ def test_deploy_applies_deployments_and_automations_to_an_empty_server(server, d
         for name in ("hourly", "daily-cleanup"):
             deployment = client.read_deployment_by_name(f"smartgrid-etl-flow/{name}")
             assert deployment.global_concurrency_limit.limit == 1
+            assert deployment.global_concurrency_limit.name == WAREHOUSE_LIMIT  # one slot for both deployments
             assert deployment.concurrency_options.collision_strategy == "ENQUEUE"
             assert deployment.concurrency_options.grace_period_seconds == 120
             assert deployment.version.startswith(version("smartgrid-elt") + "+"), deployment.version  # + the commit
@@ -168,33 +161,6 @@ def test_a_worker_killed_while_submitting_a_run_does_not_stop_the_schedule(prefe
         run = client.read_flow_run(following.id)
     assert run.name == "hourly 2026-05-04T10:00Z"  # named after its window (flow_run_name)
     assert scalar(warehouse, "select count(*) from raw.meter_readings") == 1
-
-
-def test_make_serve_installs_the_automations_on_the_server_it_starts(webhook):
-    """`SMARTGRID_ALERT_WEBHOOK_URL=... make serve`, then `prefect automation ls` with the profile `make serve`
-    wrote (PREFECT_HOME=.smartgrid/prefect, docs/operations.md): the automations are on that server."""
-    from orchestration.local.deployments import stop_worker
-    from orchestration.local.prefect_server import process_alive, stop_server
-    from orchestration.settings import load_settings
-
-    settings = load_settings()
-    if process_alive(settings.prefect_home / "server.pid"):
-        pytest.skip("this checkout's local Prefect server is running (make stop first): the test starts its own")
-    env = {**os.environ, "SMARTGRID_PREFECT_PORT": str(free_port()), "SMARTGRID_ALERT_WEBHOOK_URL": webhook,
-           "COLUMNS": "400"}  # fmt: skip
-    env.pop("PREFECT_API_URL", None)
-    try:
-        served = subprocess.run(["make", "serve"], env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
-        assert served.returncode == 0, served.stdout[-2000:] + served.stderr[-2000:]
-        listed = subprocess.run([str(BIN / "prefect"), "automation", "ls"], capture_output=True, text=True,
-                                env={**env, "PREFECT_HOME": str(settings.prefect_home)}, cwd=REPO)  # fmt: skip
-    finally:
-        stop_worker(settings)
-        stop_server(settings)
-    assert listed.returncode == 0, listed.stderr
-    for name in ALL:
-        assert listed.stdout.count(name) == 1, (name, listed.stdout)
-    assert "automation installed: smartgrid: run failed or crashed" in served.stderr
 
 
 def test_make_stop_leaves_no_run_holding_a_slot(server, deployed, tmp_path):

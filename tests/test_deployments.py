@@ -94,12 +94,14 @@ def test_a_scheduled_deployment_run_processes_the_hour_before_its_scheduled_star
         )
         assert worker.returncode == 0, worker.stdout[-2000:] + worker.stderr[-2000:]
 
-        async def final_state():
+        async def final_run():
             async with get_client() as client:
-                return (await client.read_flow_run(flow_run.id)).state
+                return await client.read_flow_run(flow_run.id)
 
-        state = asyncio.run(final_state())
+        run = asyncio.run(final_run())
+    state = run.state
     assert state.is_completed(), state
+    assert run.name == "hourly 2026-04-07T04:00Z"  # renamed after its window when it started (flow_run_name)
     # the run at 05:00 processed 04:00 .. 05:00: its load reconciled everything before 05:00
     assert query(warehouse, "select distinct window_end from raw.load_log") == [(datetime(2026, 4, 7, 5, 0),)]
     assert scalar(warehouse, "select max(hour_start) from marts.fct_sensor_hourly") == datetime(
@@ -111,5 +113,5 @@ def test_a_scheduled_deployment_run_processes_the_hour_before_its_scheduled_star
     if chromium is None:
         pytest.skip("Chromium is not installed (apt-get install chromium): the UI check did not run")
     page = f"{api.removesuffix('/api')}/deployments/deployment/{flow_run.deployment_id}?tab=Runs"
-    dom = rendered_page(chromium, page, wait_for=flow_run.name)
-    assert "smartgrid-etl-flow" in dom and flow_run.name in dom, dom[-3000:]
+    dom = rendered_page(chromium, page, wait_for=run.name)
+    assert "smartgrid-etl-flow" in dom and run.name in dom, dom[-3000:]

@@ -74,7 +74,8 @@ def test_every_test_the_docs_name_exists():
 # nothing of them.
 LAYERS = (
     ("orchestration.window", "orchestration.results", "orchestration.db", "orchestration.settings",
-     "orchestration.sources", "orchestration.secrets", "orchestration.alerting", "orchestration.automations"),
+     "orchestration.sources", "orchestration.secrets", "orchestration.alerting", "orchestration.automations",
+     "orchestration.warehouse_slot"),
     ("orchestration.steps",),
     ("orchestration.report", "orchestration.local"),
     ("orchestration.flows",),

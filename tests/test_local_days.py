@@ -1,5 +1,6 @@
-"""Local-time days (marts.rpt_meter_daily_local) around DST: 92 and 100 quarter-hours in Europe/Berlin, 100 on
-New York's fall-back day, while the pipeline itself stays in UTC.
+"""Local-time days (marts.rpt_meter_daily_local, the customer mart, VEE day checks and the grid report's heat map)
+around DST: 92 and 100 quarter-hours in Europe/Berlin, 100 on New York's fall-back day, while the pipeline itself
+stays in UTC.
 
 Every number is worked out in the comments. Times are UTC unless they say local.
 """
@@ -11,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 
+from orchestration.report.views import ensure_views
 from orchestration.steps.loader import load_raw
 from tests.helpers import build, d, insert_meter_rows, query
 
@@ -95,6 +97,30 @@ def test_local_days_around_dst_have_92_and_100_quarter_hours(settings, fresh_dat
         "select consumption_kwh from marts.fct_customer_consumption_daily "
         "where (customer_id, day) in (('C-SPRING', '2026-03-29'), ('C-AUTUMN', '2026-10-25'))",
     ) == [(d("24"),), (d("24"),)]
+
+    # the grid report's heat map (reports.rpt_meter_data_quality_daily) counts local days too: whole days of 23
+    # and 25 hours; SPRING's first local day 03-28 (03-27 23:00 .. 03-28 23:00 UTC) has readings from 00:00 UTC
+    # on, so 23 of its 24 hours have energy (1 missing: 4.2 %)
+    ensure_views(settings, warehouse)
+    heat_map = "select meter_id, day, hours_in_day, hours_measured, hours_missing, measured_pct " \
+        "from reports.rpt_meter_data_quality_daily where meter_id in ('SPRING', 'AUTUMN') and day in " \
+        "('2026-03-28', '2026-03-29', '2026-10-25', '2026-10-26') order by 1, 2"  # fmt: skip
+    days = [datetime(2026, *md).date() for md in [(10, 25), (10, 26), (3, 28), (3, 29)]]
+    assert query(warehouse, heat_map) == [
+        ("AUTUMN", days[0], 25, 25, 0, d("100.0")),
+        ("AUTUMN", days[1], 24, 24, 0, d("100.0")),  # 10-25 23:00 .. 10-26 23:00 UTC, read through 23:45
+        ("SPRING", days[2], 24, 23, 1, d("95.8")),  # 23 / 24
+        ("SPRING", days[3], 23, 23, 0, d("100.0")),
+    ]
+    # inside a report window [03-29 12:00, 10-26 00:00) UTC: SPRING's 03-29 keeps 12:00 .. 22:00 UTC, 10 hours,
+    # all measured; its 03-28 is outside; AUTUMN's 10-26 keeps 10-25 23:00 .. 10-26 00:00 UTC, 1 hour
+    window = "select set_config('smartgrid.report_start', '2026-03-29 12:00+00', false), " \
+        "set_config('smartgrid.report_end', '2026-10-26 00:00+00', false); "  # fmt: skip
+    assert query(warehouse, window + heat_map) == [
+        ("AUTUMN", days[0], 25, 25, 0, d("100.0")),
+        ("AUTUMN", days[1], 1, 1, 0, d("100.0")),
+        ("SPRING", days[3], 10, 10, 0, d("100.0")),
+    ]
 
     # the same report for a North American utility: only the var changes
     build(settings, warehouse, "--select", "rpt_meter_daily_local", "--vars", '{"local_time_zone": "America/New_York"}')

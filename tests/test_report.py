@@ -41,7 +41,8 @@ def test_key_figures(report):
 def test_load_charts(report):
     _, html = report
     fleet = traces(html, "fleet-energy")
-    hours = ["2026-03-10 00:00", "2026-03-10 01:00"]
+    hours = ["2026-03-10 01:00 CET", "2026-03-10 02:00 CET"]  # UTC 00:00 and 01:00 on Berlin's wall clock (UTC+1)
+    assert fleet["measured"]["customdata"] == ["2026-03-10 00:00", "2026-03-10 01:00"]  # UTC, in the hover
     assert {name: (t["x"], t["y"]) for name, t in fleet.items()} == {
         "measured": (hours, [6.0, 0.0]),
         "interpolated": (hours, [0.0, 2.0]),
@@ -50,8 +51,10 @@ def test_load_charts(report):
     }
     customers = traces(html, "customer-energy")
     assert list(customers) == ["C1", "C2"]  # the most energy first
-    assert (customers["C1"]["y"], customers["C1"]["customdata"]) == ([6.0], [[2.0, 1]])  # 6 kWh, 2 estimated
-    assert (customers["C2"]["y"], customers["C2"]["customdata"]) == ([2.0], [[0.0, 1]])
+    # local days: both hours (01:00 and 02:00 CET) are in Berlin's 2026-03-10, a day of 24 hours
+    assert customers["C1"]["x"] == customers["C2"]["x"] == ["2026-03-10"]
+    assert (customers["C1"]["y"], customers["C1"]["customdata"]) == ([6.0], [[2.0, 1, 24]])  # 6 kWh, 2 estimated
+    assert (customers["C2"]["y"], customers["C2"]["customdata"]) == ([2.0], [[0.0, 1, 24]])
     # UTC 00:00 and 01:00 on a Tuesday are 01:00 and 02:00 in Berlin: one day each, 6 and 2 kWh
     shape = embedded(html, "chart-data-load-shape")["data"][0]
     cells = {(y, x): z for y, row in zip(shape["y"], shape["z"], strict=True) for x, z in enumerate(row) if z}
@@ -62,10 +65,11 @@ def test_meter_data_quality_charts(report):
     _, html = report
     quality = embedded(html, "chart-data-meter-data-quality")["data"][0]
     assert (quality["x"], quality["y"]) == (["2026-03-10"], ["M1", "M2"])
-    # M1: hour 00 measured, hour 01 interpolated, 22 hours without a row: 1/24 = 4.2 %, 4.2 %, 22/24 = 91.7 %
-    # M2: hour 00 measured, 23 hours without a row: 4.2 % measured, 23/24 = 95.8 % missing
-    assert quality["z"] == [[4.2], [4.2]]
-    assert quality["customdata"] == [[[4.2, 0.0, 0.0, 91.7]], [[0.0, 0.0, 0.0, 95.8]]]
+    # The window is 2026-03-10 00:00 .. 03-11 00:00 UTC = 01:00 .. 01:00 CET: 23 hours of Berlin's 03-10 lie in it.
+    # M1: hour 01:00 CET measured, 02:00 interpolated, 21 without a row: 1/23 = 4.3 %, 4.3 %, 21/23 = 91.3 %
+    # M2: 01:00 CET measured, 22 hours without a row: 4.3 % measured, 22/23 = 95.7 % missing
+    assert quality["z"] == [[4.3], [4.3]]
+    assert quality["customdata"] == [[[4.3, 0.0, 0.0, 91.3, 23]], [[0.0, 0.0, 0.0, 95.7, 23]]]
     # M1 reads 00:00 .. 02:00: 9 quarter-hours expected, 6 found: one meter fails `gap`, with 3 missing
     assert {name: (t["x"], t["y"], t["customdata"]) for name, t in traces(html, "vee-exceptions").items()} == {
         "gap": (["2026-03-10"], [1], [3])
@@ -77,7 +81,8 @@ def test_power_quality_charts(report):
     flags = embedded(html, "chart-data-power-quality-flags")["data"][0]
     assert flags["y"] == ["S1", "S2"]
     assert flags["z"] == [[2, None], [0, 2]]  # 2 out of band, 0 ok; S1 has no row in hour 01
-    assert flags["customdata"][0][0] == ["out_of_band", "voltage", "frequency"]
+    assert flags["x"] == ["2026-03-10 01:00 CET", "2026-03-10 02:00 CET"]  # Berlin's wall clock; UTC in the hover
+    assert flags["customdata"][0][0] == ["out_of_band", "voltage", "frequency", "2026-03-10 00:00"]
     voltage = traces(html, "voltage-band")
     # p95 of 230, 231, 260: rank 0.95 x 2 = 1.9, 231 + 0.9 x 29 = 257.1; band 230 V +- 10 %
     assert voltage["S1"]["y"] == [pytest.approx(257.1)]

@@ -58,9 +58,14 @@ def test_a_window_without_rows_says_so(settings, hand_worked, tmp_path):
     assert "Plotly" not in html  # no chart, no plotly.js
 
 
-def test_the_default_window_is_the_last_seven_complete_utc_days():
+def test_the_default_window_is_the_last_seven_complete_local_days():
     now = datetime(2026, 11, 29, 15, 30)
     assert report_window(now=now) == (datetime(2026, 11, 22), datetime(2026, 11, 29))
+    # Berlin is UTC+1 in November: its midnights are 23:00 UTC the evening before
+    assert report_window(now=now, zone="Europe/Berlin") == (datetime(2026, 11, 21, 23), datetime(2026, 11, 28, 23))
+    # across the spring change (2026-03-29): from 03-23 00:00 CET (22 23:00 UTC) to 03-30 00:00 CEST (29 22:00 UTC)
+    start, end = report_window(now=datetime(2026, 3, 30, 12), zone="Europe/Berlin")
+    assert (start, end, end - start) == (datetime(2026, 3, 22, 23), datetime(2026, 3, 29, 22), timedelta(hours=167))
     assert report_window("2026-11-01", now=now) == (datetime(2026, 11, 1), datetime(2026, 11, 8))
     assert report_window(end="2026-11-10T06:00+01:00", now=now) == (datetime(2026, 11, 3, 5), datetime(2026, 11, 10, 5))
     with pytest.raises(WindowError, match="must be before"):
@@ -94,11 +99,13 @@ def test_an_empty_warehouse_gives_a_page_that_says_there_is_no_data_yet(settings
     assert seen["value"]["plots"] == [] and seen["errors"] == []
 
 
-def test_a_report_written_since_the_last_utc_midnight_shows_the_current_window(tmp_path):
+def test_a_report_written_since_the_last_local_midnight_shows_the_current_window(tmp_path):
     report, now = tmp_path / "grid-report.html", datetime(2026, 11, 29, 15, 0)
     assert not shows_the_current_window(report, now)  # no file yet
     report.write_text("<html></html>")
-    for written, current in [((2026, 11, 29, 0, 5), True), ((2026, 11, 28, 23, 59), False)]:
+    for written, zone, current in [((2026, 11, 29, 0, 5), "UTC", True), ((2026, 11, 28, 23, 59), "UTC", False),
+                                   ((2026, 11, 28, 23, 5), "Europe/Berlin", True),  # after 00:00 CET
+                                   ((2026, 11, 28, 22, 59), "Europe/Berlin", False)]:  # fmt: skip
         stamp = datetime(*written, tzinfo=UTC).timestamp()
         os.utime(report, (stamp, stamp))
-        assert shows_the_current_window(report, now) is current, written
+        assert shows_the_current_window(report, now, zone) is current, (written, zone)

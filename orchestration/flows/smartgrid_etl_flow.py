@@ -44,6 +44,7 @@ from orchestration.steps.mart_changes import mart_watermarks, rebuilt_since, rej
 from orchestration.steps.reconcile import DailySweep
 from orchestration.steps.retention import cleanup_raw
 from orchestration.steps.run_steps import record_run_steps
+from orchestration.warehouse_slot import warehouse_slot
 from orchestration.window import resolve_window
 
 
@@ -186,7 +187,12 @@ def smartgrid_etl_flow(
                 start.isoformat(), end.isoformat(), warehouse.describe(), source.describe())  # fmt: skip
     report = RunReport(window=RunWindow.of(start, end), warnings=[])
     loader = as_loader(warehouse, settings)  # the least-privilege loader role, when configured (db/roles.py)
-    with run_lock(warehouse), deadline([warehouse, loader, source], current_timeout()):
+    # the warehouse slot shows a waiting run as waiting in Prefect; the advisory lock guards the database
+    with (
+        warehouse_slot(settings.warehouse_slot),
+        run_lock(warehouse),
+        deadline([warehouse, loader, source], current_timeout()),
+    ):
         # the daily cleanup run also compares the recent days and a sweep of older ones (data contract §2)
         daily = DailySweep.of(settings) if enable_cleanup else None
         report.load = load_raw_task(loader, source, start, end, settings.reconcile_hours, daily)

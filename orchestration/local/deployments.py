@@ -36,12 +36,25 @@ def deploy(settings: Settings, url: str, progress=print) -> list[str]:
     prefect(settings, "deploy", "--all", "--prefect-file", str(prefect_file), api=url,
             extra_env={"SMARTGRID_DEPLOY_VERSION": deploy_version(settings)})  # fmt: skip
     progress("deployed " + ", ".join(DEPLOYMENTS) + f" to {url}")
+    for line in share_warehouse_slot(settings, url):
+        progress(line)
     names = install_automations(settings, url)
     for name in names:
         progress(f"automation installed: {name}")
     if settings.alert_webhook_url is None:
         progress("SMARTGRID_ALERT_WEBHOOK_URL is not set: only the automations that send no alert were installed")
     return names
+
+
+def share_warehouse_slot(settings: Settings, url: str) -> list[str]:
+    """Both deployments take their one slot from the same limit (orchestration/warehouse_slot.py)."""
+    from prefect.client.orchestration import get_client
+
+    from orchestration.warehouse_slot import share_with_deployments
+
+    with using_api(settings, url), get_client(sync_client=True) as client:
+        ids = [client.read_deployment_by_name(name).id for name in DEPLOYMENTS]
+        return share_with_deployments(client, ids)
 
 
 def deployment_file(settings: Settings) -> Path:

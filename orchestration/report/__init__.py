@@ -1,7 +1,7 @@
 """The grid report: one self-contained HTML file of charts from the marts and audit tables (issue 11).
 
     build_report(settings, warehouse, start, end, out) -> ReportResult   # build.py
-    report_window(start, end)            # default: the last 7 complete UTC days
+    report_window(start, end, now, zone) # default: the last 7 complete local days
     artifact_rows(result)                # the key figures as the flow run's table artifact (artifacts.py)
 
 Modules: views.py (the dbt views in models/reports, created only when needed), queries.py (their rows for a

@@ -14,7 +14,7 @@ from pathlib import Path
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from orchestration.report.build import ReportResult, build_report, default_path, report_window
+from orchestration.report.build import ReportResult, build_report, default_path, report_window, report_zone
 from orchestration.settings import DbTarget, Settings
 
 TABLE_KEY = "smartgrid-grid-report"
@@ -48,29 +48,29 @@ def artifact_rows(result: ReportResult) -> list[dict]:
     return rows
 
 
-def shows_the_current_window(path: Path, now: datetime | None = None) -> bool:
-    """True when the report file was written after the last UTC midnight: it already shows the current window."""
+def shows_the_current_window(path: Path, now: datetime | None = None, zone: str = "UTC") -> bool:
+    """True when the report file was written after the last local midnight: it already shows the current window."""
     if not path.exists():
         return False
-    _, window_end = report_window(now=now)
+    _, window_end = report_window(now=now, zone=zone)
     return datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None) >= window_end
 
 
 @task(name="grid report", cache_policy=NO_CACHE)
 def grid_report_task(settings: Settings, warehouse: DbTarget, always: bool = False) -> dict:
-    """Rewrite the grid report (the last 7 complete UTC days) when its window has moved, or `always`, and
+    """Rewrite the grid report (the last 7 complete local days) when its window has moved, or `always`, and
     attach its key figures to the run.
 
     A report that cannot be built is logged and returned as an error: the run's data is good all the same.
     """
     from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
-    path = default_path(settings, warehouse)
-    if not always and shows_the_current_window(path):
-        get_run_logger().info("grid report: %s already shows the last complete UTC days; not rebuilt", path)
+    path, zone = default_path(settings, warehouse), report_zone(settings)
+    if not always and shows_the_current_window(path, zone=zone):
+        get_run_logger().info("grid report: %s already shows the last complete %s days; not rebuilt", path, zone)
         return {"path": str(path), "rebuilt": False}
     try:
-        result = build_report(settings, warehouse, *report_window(), path)
+        result = build_report(settings, warehouse, *report_window(zone=zone), path)
     except Exception as exc:  # the report is a by-product: never fail a run whose data passed its checks
         get_run_logger().error("the grid report could not be built: %s: %s", type(exc).__name__, exc)
         return {"error": f"{type(exc).__name__}: {exc}"}

@@ -12,7 +12,7 @@ from orchestration.report import figures_grid, figures_load, figures_meters, fig
 from orchestration.report.chart import Chart
 from orchestration.report.key_figures import key_figures
 from orchestration.report.page import render
-from orchestration.report.queries import VIEWS, fetch_window, hour_text
+from orchestration.report.queries import VIEWS, fetch_window, hour_text, local_midnight, local_time
 from orchestration.report.views import ensure_views, pipeline_has_run
 from orchestration.settings import DbTarget, Settings
 from orchestration.window import WindowError, to_utc_naive
@@ -39,15 +39,25 @@ class ReportResult:
         return {**asdict(self), "path": str(self.path), "start": self.start.isoformat(), "end": self.end.isoformat()}
 
 
-def report_window(start: str | datetime | None = None, end: str | datetime | None = None, now=None):
-    """Naive UTC (start, end). Default: the last DEFAULT_DAYS complete UTC days; one bound given: DEFAULT_DAYS
-    days from (or up to) it. Raises WindowError for unreadable or reversed bounds."""
+def report_zone(settings: Settings) -> str:
+    """The zone of the report's days and time axes: dbt's var local_time_zone (dbt_project.yml)."""
+    from orchestration.steps.dbt_project import project_vars
+
+    return project_vars(settings)["local_time_zone"]
+
+
+def report_window(start: str | datetime | None = None, end: str | datetime | None = None, now=None, zone="UTC"):
+    """Naive UTC (start, end). Default: the last DEFAULT_DAYS complete local days in `zone` (local midnight to
+    local midnight: 167 or 169 hours across a DST change); one bound given: DEFAULT_DAYS days from (or up to) it.
+    Raises WindowError for unreadable or reversed bounds."""
     days = timedelta(days=DEFAULT_DAYS)
     start_t = None if start is None else to_utc_naive(start, "--start")
     end_t = None if end is None else to_utc_naive(end, "--end")
-    if end_t is None:
-        today = to_utc_naive(now or datetime.now(UTC)).replace(hour=0, minute=0, second=0, microsecond=0)
-        end_t = today if start_t is None else start_t + days
+    if start_t is None and end_t is None:
+        today = local_time(to_utc_naive(now or datetime.now(UTC)), zone).date()
+        start_t, end_t = (local_midnight(today - days, zone), local_midnight(today, zone))
+    elif end_t is None:
+        end_t = start_t + days
     start_t = end_t - days if start_t is None else start_t
     if start_t >= end_t:
         raise WindowError(f"--start {start_t.isoformat()} must be before --end {end_t.isoformat()}")
@@ -61,21 +71,22 @@ def default_path(settings: Settings, warehouse: DbTarget) -> Path:
     return folder / f"grid-report-{warehouse.dbname}.html"
 
 
-def charts(rows: dict[str, list[dict]]) -> dict[str, list[Chart]]:
+def charts(rows: dict[str, list[dict]], zone: str) -> dict[str, list[Chart]]:
+    """Every chart; days are local days in `zone`, hours and runs are shown on its wall clock (UTC in the hover)."""
     return {
         "Load": [
-            figures_load.fleet_energy(rows["rpt_fleet_energy_hourly"]),
-            figures_load.customer_energy(rows["rpt_customer_energy_daily"]),
+            figures_load.fleet_energy(rows["rpt_fleet_energy_hourly"], zone),
+            figures_load.customer_energy(rows["rpt_customer_energy_daily"], zone),
             figures_load.load_shape(rows["rpt_fleet_energy_hourly"]),
         ],
         "Meter data quality (VEE)": [
-            figures_meters.meter_data_quality(rows["rpt_meter_data_quality_daily"]),
-            figures_meters.vee_exceptions(rows["rpt_vee_exceptions_daily"]),
+            figures_meters.meter_data_quality(rows["rpt_meter_data_quality_daily"], zone),
+            figures_meters.vee_exceptions(rows["rpt_vee_exceptions_daily"], zone),
         ],
         "Power quality": [
-            figures_grid.power_quality_flags(rows["rpt_sensor_power_quality_hourly"]),
-            figures_grid.voltage_p95(rows["rpt_power_quality_bands_hourly"]),
-            figures_grid.frequency(rows["rpt_power_quality_bands_hourly"]),
+            figures_grid.power_quality_flags(rows["rpt_sensor_power_quality_hourly"], zone),
+            figures_grid.voltage_p95(rows["rpt_power_quality_bands_hourly"], zone),
+            figures_grid.frequency(rows["rpt_power_quality_bands_hourly"], zone),
         ],
         "Network": [
             figures_network.peak_loading(rows["rpt_transformer_loading_hourly"]),
@@ -87,24 +98,24 @@ def charts(rows: dict[str, list[dict]]) -> dict[str, list[Chart]]:
             ),
         ],
         "Pipeline health": [
-            figures_pipeline.dq_scores(rows["rpt_dq_scores"]),
-            figures_pipeline.failed_checks(rows["rpt_failed_checks"], runs=len(rows["rpt_dq_scores"])),
-            figures_pipeline.rejected_readings(rows["rpt_rejected_readings_daily"]),
-            figures_pipeline.step_durations(rows["rpt_run_step_durations"]),
+            figures_pipeline.dq_scores(rows["rpt_dq_scores"], zone),
+            figures_pipeline.failed_checks(rows["rpt_failed_checks"], len(rows["rpt_dq_scores"]), zone),
+            figures_pipeline.rejected_readings(rows["rpt_rejected_readings_daily"], zone),
+            figures_pipeline.step_durations(rows["rpt_run_step_durations"], zone),
         ],
     }
 
 
-def read_views(settings: Settings, warehouse: DbTarget, start: datetime, end: datetime):
+def read_views(settings: Settings, warehouse: DbTarget, start: datetime, end: datetime, zone: str):
     """(dbt's seconds or None, the window's rows). A `dbt build` replaces the audit views with `drop ... cascade`,
     which drops the report views on them too: should that happen between creating and reading, create again."""
     from psycopg2.errors import UndefinedTable
 
     views_seconds = ensure_views(settings, warehouse)
     try:
-        return views_seconds, fetch_window(warehouse, start, end)
+        return views_seconds, fetch_window(warehouse, start, end, zone)
     except UndefinedTable:
-        return ensure_views(settings, warehouse), fetch_window(warehouse, start, end)
+        return ensure_views(settings, warehouse), fetch_window(warehouse, start, end, zone)
 
 
 def build_report(settings: Settings, warehouse: DbTarget, start: datetime, end: datetime, out: Path) -> ReportResult:
@@ -112,9 +123,10 @@ def build_report(settings: Settings, warehouse: DbTarget, start: datetime, end: 
     from plotly.offline import get_plotlyjs
 
     started = time.monotonic()
-    has_run = pipeline_has_run(warehouse)
-    views_seconds, rows = read_views(settings, warehouse, start, end) if has_run else (None, {v: [] for v in VIEWS})
-    sections = charts(rows) if has_run else {}
+    has_run, zone = pipeline_has_run(warehouse), report_zone(settings)
+    no_rows = {view: [] for view in VIEWS}
+    views_seconds, rows = read_views(settings, warehouse, start, end, zone) if has_run else (None, no_rows)
+    sections = charts(rows, zone) if has_run else {}
     drawn = sum(chart.has_data for section in sections.values() for chart in section)
     figures = key_figures(rows, start, end)
     notice = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from orchestration.report.build import build_report, default_path, report_window
+from orchestration.report.build import build_report, default_path, report_window, report_zone
 from orchestration.settings import Settings
 
 
@@ -21,7 +21,7 @@ def report_command(
     WindowError (bad --start/--end) is the caller's to report."""
     from orchestration.local.postgres import resolve_targets
 
-    window = report_window(start, end)
+    window = report_window(start, end, zone=report_zone(settings))
     warehouse, _ = resolve_targets(settings)
     path = Path(out).expanduser().resolve() if out else default_path(settings, warehouse)
     result = build_report(settings, warehouse, *window, path)

@@ -18,7 +18,7 @@ from orchestration.report.chart import (
     share,
     sum_by,
 )
-from orchestration.report.queries import day_text, hour_text
+from orchestration.report.queries import day_text, hour_text, local_text
 
 VEE_MART = ["marts.fct_meter_consumption_hourly_vee"]
 ENERGY_PARTS = [  # trace name, column, colour
@@ -30,11 +30,12 @@ ENERGY_PARTS = [  # trace name, column, colour
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
-def fleet_energy(rows: list[dict]) -> Chart:
+def fleet_energy(rows: list[dict], zone: str = "UTC") -> Chart:
     key, title, model = "fleet-energy", "Fleet energy per hour", "rpt_fleet_energy_hourly"
     if not rows:
         return empty(key, title, model, VEE_MART, "meter energy")
-    x = [hour_text(row["hour_start"]) for row in rows]
+    x = [local_text(row["hour_start"], zone) for row in rows]
+    utc = [hour_text(row["hour_start"]) for row in rows]
     fig = go.Figure(
         [
             go.Bar(
@@ -42,25 +43,29 @@ def fleet_energy(rows: list[dict]) -> Chart:
                 y=[row[column] for row in rows],
                 name=name,
                 marker_color=colour,
-                hovertemplate=f"%{{x}} UTC<br>{name}: %{{y:.2f}} kWh<extra></extra>",
+                customdata=utc,
+                hovertemplate=f"%{{x}} (%{{customdata}} UTC)<br>{name}: %{{y:.2f}} kWh<extra></extra>",
             )
             for name, column, colour in ENERGY_PARTS
         ]
     )
     fig.update_layout(barmode="stack", bargap=0.05)
+    fig.update_xaxes(type="category")  # local wall clock: the autumn hour that repeats is two labels (CEST, CET)
     total = sum(row["vee_kwh"] for row in rows)
     estimated = total - sum(row["measured_kwh"] for row in rows)
     peak = max(rows, key=lambda row: row["vee_kwh"])
     reading = (
         f"The fleet used {kwh(total)} in {len(rows)} hours, {share(estimated, total)} % of it estimated; "
-        f"the peak hour was {hour_text(peak['hour_start'])} UTC with {kwh(peak['vee_kwh'])}."
+        f"the peak hour was {local_text(peak['hour_start'], zone)} ({hour_text(peak['hour_start'])} UTC) with "
+        f"{kwh(peak['vee_kwh'])}."
     )
-    return Chart(key, title, model, reading, finish(fig, y_title="kWh per hour", x_title="hour (UTC)"), VEE_MART)
+    figure = finish(fig, y_title="kWh per hour", x_title=f"hour ({zone})")
+    return Chart(key, title, model, reading, figure, VEE_MART)
 
 
-def customer_energy(rows: list[dict], top: int = 10) -> Chart:
+def customer_energy(rows: list[dict], zone: str = "UTC", top: int = 10) -> Chart:
     key, title, model = "customer-energy", f"Daily energy per customer (top {top})", "rpt_customer_energy_daily"
-    reads = ["marts.fct_customer_consumption_daily"]
+    reads = ["marts.fct_customer_consumption_daily_local"]
     if not rows:
         return empty(key, title, model, reads, "customer energy")
     totals = sum_by(rows, "customer_id", "consumption_kwh")
@@ -71,10 +76,10 @@ def customer_energy(rows: list[dict], top: int = 10) -> Chart:
         fig.add_bar(
             x=[day_text(row["day"]) for row in days],
             y=[row["consumption_kwh"] for row in days],
-            customdata=[[row["estimated_kwh"], row["meter_count"]] for row in days],
+            customdata=[[row["estimated_kwh"], row["meter_count"], row["hours_in_day"]] for row in days],
             name=customer,
-            hovertemplate=f"{customer}, %{{x}}<br>%{{y:.2f}} kWh, of it estimated %{{customdata[0]:.2f}} kWh"
-            "<br>meters: %{customdata[1]}<extra></extra>",
+            hovertemplate=f"{customer}, %{{x}} ({zone}, %{{customdata[2]}} h)<br>%{{y:.2f}} kWh, of it estimated "
+            "%{customdata[0]:.2f} kWh<br>meters: %{customdata[1]}<extra></extra>",
         )
     fig.update_layout(barmode="group")
     fig.update_xaxes(type="category")
@@ -82,7 +87,7 @@ def customer_energy(rows: list[dict], top: int = 10) -> Chart:
         f"The {len(ranked)} customers with the most energy of {len(totals)}; {ranked[0]} used the most, "
         f"{kwh(totals[ranked[0]])} in the window."
     )
-    return Chart(key, title, model, reading, finish(fig, y_title="kWh per day", x_title="day (UTC)"), reads)
+    return Chart(key, title, model, reading, finish(fig, y_title="kWh per day", x_title=f"day ({zone})"), reads)
 
 
 def load_shape(rows: list[dict]) -> Chart:

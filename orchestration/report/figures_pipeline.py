@@ -7,29 +7,30 @@ from collections import Counter
 import plotly.graph_objects as go
 
 from orchestration.report.chart import Chart, empty, finish, middle, plural, share, stacked_daily_bars, sum_by
-from orchestration.report.queries import hour_text, run_text
+from orchestration.report.queries import hour_text, local_text
 
 MOST_FAILED_CHECKS = 50
 STEP_ORDER = {"load": 0, "dbt build": 1, "checkpoint": 2}  # the flow's order; other steps after them
 
 
-def dq_scores(rows: list[dict]) -> Chart:
+def dq_scores(rows: list[dict], zone: str = "UTC") -> Chart:
     key, title, model = "dq-scores", "Data-quality score per run", "rpt_dq_scores"
     reads = ["audit.dq_run_scores"]
     if not rows:
         return empty(key, title, model, reads, "runs with recorded checks")
     fig = go.Figure(
         go.Scatter(
-            x=[run_text(row["checked_at"]) for row in rows],
+            x=[local_text(row["checked_at"], zone, seconds=True) for row in rows],
             y=[row["run_score"] for row in rows],
             customdata=[
                 [hour_text(row["window_start"]), hour_text(row["window_end"]), row["checks"]]
-                + [row["failed_critical"], row["failed_warning"]]
+                + [row["failed_critical"], row["failed_warning"], hour_text(row["checked_at"])]
                 for row in rows
             ],
             mode="lines+markers",
             name="score",
-            hovertemplate="run at %{x} UTC: score %{y}<br>window %{customdata[0]} .. %{customdata[1]}"
+            hovertemplate="run at %{x} (%{customdata[5]} UTC): score %{y}<br>window %{customdata[0]} .. "
+            "%{customdata[1]} UTC"
             "<br>%{customdata[2]} checks; failed: %{customdata[3]} critical, %{customdata[4]} warning<extra></extra>",
         )
     )
@@ -37,13 +38,13 @@ def dq_scores(rows: list[dict]) -> Chart:
     fig.update_xaxes(type="category")
     latest, lowest = rows[-1], min(rows, key=lambda row: row["run_score"])
     reading = (
-        f"{plural(len(rows), 'run')} recorded checks; the latest ({hour_text(latest['checked_at'])} UTC) scored "
+        f"{plural(len(rows), 'run')} recorded checks; the latest ({local_text(latest['checked_at'], zone)}) scored "
         f"{latest['run_score']:g}, the lowest {lowest['run_score']:g}."
     )
-    return Chart(key, title, model, reading, finish(fig, y_title="score (0-100)", x_title="run (UTC)"), reads)
+    return Chart(key, title, model, reading, finish(fig, y_title="score (0-100)", x_title=f"run ({zone})"), reads)
 
 
-def failed_checks(rows: list[dict], runs: int) -> Chart:
+def failed_checks(rows: list[dict], runs: int, zone: str = "UTC") -> Chart:
     key, title, model = "failed-checks", "Failed checks", "rpt_failed_checks"
     reads = ["audit.dq_run_results"]
     if not rows:
@@ -51,7 +52,7 @@ def failed_checks(rows: list[dict], runs: int) -> Chart:
         return empty(key, title, model, reads, what)
     shown = rows[:MOST_FAILED_CHECKS]
     columns = [
-        [run_text(row["checked_at"]) for row in shown],
+        [local_text(row["checked_at"], zone, seconds=True) for row in shown],
         [row["severity"] for row in shown],
         [row["check_name"] for row in shown],
         [row["observed_value"] for row in shown],
@@ -60,7 +61,7 @@ def failed_checks(rows: list[dict], runs: int) -> Chart:
     fig = go.Figure(
         go.Table(
             columnwidth=[110, 70, 420, 80, 200],
-            header={"values": ["run (UTC)", "severity", "check", "observed", "threshold"], "align": "left"},
+            header={"values": [f"run ({zone})", "severity", "check", "observed", "threshold"], "align": "left"},
             cells={"values": columns, "align": "left"},
         )
     )
@@ -72,7 +73,7 @@ def failed_checks(rows: list[dict], runs: int) -> Chart:
     return Chart(key, title, model, reading, finish(fig, height=min(560, 90 + 44 * len(shown))), reads)
 
 
-def rejected_readings(rows: list[dict]) -> Chart:
+def rejected_readings(rows: list[dict], zone: str = "UTC") -> Chart:
     key, title, model = "rejected-readings", "Rejected readings by reason per day", "rpt_rejected_readings_daily"
     reads = ["audit.rejected_readings"]
     if not rows:
@@ -83,16 +84,17 @@ def rejected_readings(rows: list[dict]) -> Chart:
     by_reason = sum_by(rows, "reason_code", "rejected_rows")
     (reason, count), total = by_reason.most_common(1)[0], sum(by_reason.values())
     reading = f"{total:,} readings were rejected; the most frequent reason is {reason} ({count:,})."
-    return Chart(key, title, model, reading, finish(fig, y_title="rejected readings", x_title="day (UTC)"), reads)
+    return Chart(key, title, model, reading, finish(fig, y_title="rejected readings", x_title=f"day ({zone})"), reads)
 
 
-def step_durations(rows: list[dict]) -> Chart:
+def step_durations(rows: list[dict], zone: str = "UTC") -> Chart:
     key, title, model = "step-durations", "Run durations per step", "rpt_run_step_durations"
     reads = ["audit.run_steps"]
     if not rows:
         return empty(key, title, model, reads, "runs with recorded step times")
     runs = sorted({(row["recorded_at"], row["run_id"]) for row in rows})
-    label = {run_id: run_text(at) for at, run_id in runs}
+    label = {run_id: local_text(at, zone, seconds=True) for at, run_id in runs}
+    utc = {run_id: hour_text(at) for at, run_id in runs}
     fig = go.Figure()
     for step in sorted({row["step"] for row in rows}, key=lambda step: (STEP_ORDER.get(step, 9), step)):
         steps = [row for row in rows if row["step"] == step]
@@ -100,7 +102,8 @@ def step_durations(rows: list[dict]) -> Chart:
             x=[label[row["run_id"]] for row in steps],
             y=[row["seconds"] for row in steps],
             name=step,
-            hovertemplate=f"run at %{{x}} UTC<br>{step}: %{{y:.2f}} s<extra></extra>",
+            customdata=[utc[row["run_id"]] for row in steps],
+            hovertemplate=f"run at %{{x}} (%{{customdata}} UTC)<br>{step}: %{{y:.2f}} s<extra></extra>",
         )
     fig.update_layout(barmode="stack")
     fig.update_xaxes(type="category")
@@ -112,4 +115,4 @@ def step_durations(rows: list[dict]) -> Chart:
         f"{max(per_run.values()):.1f} s; {slowest} takes {share(per_step[slowest], sum(per_step.values()))} % "
         f"of the time."
     )
-    return Chart(key, title, model, reading, finish(fig, y_title="seconds", x_title="run (UTC)"), reads)
+    return Chart(key, title, model, reading, finish(fig, y_title="seconds", x_title=f"run ({zone})"), reads)

@@ -21,7 +21,7 @@ def key_figures(rows: dict[str, list[dict]], start: datetime, end: datetime) -> 
     total = sum(row["vee_kwh"] for row in fleet)
     measured = sum(row["measured_kwh"] for row in fleet)
     peak = max(fleet, key=lambda row: row["vee_kwh"], default=None)
-    hours_with_energy = sum(24 - row["hours_missing"] for row in meter_days)
+    hours_with_energy = sum(row["hours_in_day"] - row["hours_missing"] for row in meter_days)
     return [
         figure("window", f"{hour_text(start)} .. {hour_text(end)}", "UTC"),
         figure("fleet energy", round(total, 3), "kWh"),

@@ -1,12 +1,16 @@
 """Read the report's views for one window. Every query the report makes is a dbt model in
-dbt_smartgrid/models/reports/; this module only cuts each view to the window, one way per kind of time column.
+dbt_smartgrid/models/reports/; this module only cuts each view to the window, one way per kind of time column,
+and names the window in the session (smartgrid.report_start / smartgrid.report_end) for the views that count
+hours inside it (rpt_meter_data_quality_daily). Days are local days (dbt var local_time_zone); hours and runs
+are absolute times, shown in local time by the charts (`local_text`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from orchestration.db.connection import connected
 from orchestration.report.views import SCHEMA
@@ -46,14 +50,14 @@ CONDITIONS = {
 }
 
 
-def window_parameters(start: datetime, end: datetime) -> dict:
-    """The window [start, end) (naive UTC) as query parameters; its days are those it touches."""
-    end_day = end.date() if end.time() == datetime.min.time() else end.date() + timedelta(days=1)
+def window_parameters(start: datetime, end: datetime, zone: str = "UTC") -> dict:
+    """The window [start, end) (naive UTC) as query parameters; its days are the local days in `zone` it touches."""
+    first, last = (local_time(t, zone) for t in (start, end - timedelta(microseconds=1)))
     return {
         "start": f"{start.isoformat()}+00:00",
         "end": f"{end.isoformat()}+00:00",
-        "first_day": start.date(),
-        "end_day": end_day,
+        "first_day": first.date(),
+        "end_day": last.date() + timedelta(days=1),
     }
 
 
@@ -66,11 +70,13 @@ def plain(value):
     return value
 
 
-def fetch_window(warehouse: DbTarget, start: datetime, end: datetime) -> dict[str, list[dict]]:
+def fetch_window(warehouse: DbTarget, start: datetime, end: datetime, zone: str = "UTC") -> dict[str, list[dict]]:
     """Each view's rows in the window, as dicts, in the view's reading order."""
-    parameters = window_parameters(start, end)
+    parameters = window_parameters(start, end, zone)
     rows: dict[str, list[dict]] = {}
     with connected(warehouse, application="smartgrid-report") as conn, conn.cursor() as cur:
+        cur.execute("select set_config('smartgrid.report_start', %(start)s, false), "
+                    "set_config('smartgrid.report_end', %(end)s, false)", parameters)  # fmt: skip
         for view, cut in VIEWS.items():
             cur.execute(
                 f"select * from {SCHEMA}.{view} where {CONDITIONS[cut.kind]} order by {cut.order_by}", parameters
@@ -88,6 +94,19 @@ def hour_text(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M")
 
 
-def run_text(value: datetime) -> str:
-    """A run's time to the second: runs are a category axis, one label each."""
-    return value.strftime("%Y-%m-%d %H:%M:%S")
+def local_time(value: datetime, zone: str) -> datetime:
+    """Naive UTC -> aware local time in `zone`."""
+    return value.replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
+
+
+def local_midnight(day: date, zone: str) -> datetime:
+    """The start of local day `day` in `zone`, as naive UTC."""
+    midnight = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone))
+    return midnight.astimezone(UTC).replace(tzinfo=None)
+
+
+def local_text(value: datetime, zone: str, seconds: bool = False) -> str:
+    """Naive UTC -> the local wall clock with its zone's abbreviation ("2026-10-25 02:00 CEST"): unique also
+    in the hour the clock repeats in autumn, so hours and runs are a category axis in local time."""
+    local = local_time(value, zone)
+    return local.strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")

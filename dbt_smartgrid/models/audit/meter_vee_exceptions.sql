@@ -1,5 +1,5 @@
-{#- Every VEE rule a meter fails, one row per meter, UTC day and rule: the union of the rule models in
-    models/intermediate/vee/, which all end with the same columns (macros/vee_exception_columns.sql).
+{#- Every VEE rule a meter fails, one row per meter, local day (var local_time_zone) and rule: the union of the
+    rule models in models/intermediate/vee/, which all end with the same columns (macros/vee_exception_columns.sql).
     A view, like rejected_readings: always exactly what they hold. -#}
 
 {%- set vee_rules = [

@@ -1,4 +1,5 @@
-{#- The grid report's "VEE exceptions by rule per day". -#}
+{#- The grid report's "VEE exceptions by rule per day", by local day (var local_time_zone), as the exceptions
+    are (audit.meter_vee_exceptions). -#}
 
 with
 

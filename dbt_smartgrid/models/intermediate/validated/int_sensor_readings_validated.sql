@@ -9,6 +9,10 @@
             {'columns': ['sensor_id', 'sensor_type', 'measured_at']},
             {'columns': ['loaded_at']},
         ],
+        post_hook=[
+            "create index if not exists {{ this.identifier }}_rejected_idx on {{ this }} (hour_start)
+                where not is_valid",
+        ],
     )
 }}
 

@@ -51,7 +51,8 @@ aggregated_to_customer_day as (
 
     inner join changed_days
         on meter_hours.hour_start >= changed_days.day_start
-        and meter_hours.hour_start < changed_days.day_start + interval '1 day'
+        -- a UTC day is 24 hours: timestamptz + interval '1 day' would add a day of the session's time zone
+        and meter_hours.hour_start < ((changed_days.day_start at time zone 'UTC') + interval '1 day') at time zone 'UTC'
 
     group by 1, 2
 

@@ -1,0 +1,47 @@
+"""`SMARTGRID_ALERT_WEBHOOK_URL=... make serve` on a fresh checkout's own Prefect server: the automations land on
+the server it starts (issue 21: they once went to another API)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from orchestration.automations import ALL
+from tests.prefect_ops import BIN, REPO, free_port, webhook_server
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def webhook():
+    with webhook_server() as url:
+        yield url
+
+
+def test_make_serve_installs_the_automations_on_the_server_it_starts(webhook):
+    """`SMARTGRID_ALERT_WEBHOOK_URL=... make serve`, then `prefect automation ls` with the profile `make serve`
+    wrote (PREFECT_HOME=.smartgrid/prefect, docs/operations.md): the automations are on that server."""
+    from orchestration.local.deployments import stop_worker
+    from orchestration.local.prefect_server import process_alive, stop_server
+    from orchestration.settings import load_settings
+
+    settings = load_settings()
+    if process_alive(settings.prefect_home / "server.pid"):
+        pytest.skip("this checkout's local Prefect server is running (make stop first): the test starts its own")
+    env = {**os.environ, "SMARTGRID_PREFECT_PORT": str(free_port()), "SMARTGRID_ALERT_WEBHOOK_URL": webhook,
+           "COLUMNS": "400"}  # fmt: skip
+    env.pop("PREFECT_API_URL", None)
+    try:
+        served = subprocess.run(["make", "serve"], env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
+        assert served.returncode == 0, served.stdout[-2000:] + served.stderr[-2000:]
+        listed = subprocess.run([str(BIN / "prefect"), "automation", "ls"], capture_output=True, text=True,
+                                env={**env, "PREFECT_HOME": str(settings.prefect_home)}, cwd=REPO)  # fmt: skip
+    finally:
+        stop_worker(settings)
+        stop_server(settings)
+    assert listed.returncode == 0, listed.stderr
+    for name in ALL:
+        assert listed.stdout.count(name) == 1, (name, listed.stdout)
+    assert "automation installed: smartgrid: run failed or crashed" in served.stderr
