@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from contextlib import suppress
 from dataclasses import replace
 from datetime import timedelta
 
@@ -28,11 +29,21 @@ DAY = START + timedelta(days=1)
 # --- the source refuses: one clear line; Prefect retries only what waiting can fix ----------------------
 
 
-def _run_count(state) -> int:
+def _run_count(state, wait_seconds: float = 60) -> int:
+    """How many times the task ran, as the server recorded it. Task runs reach the server through events, so on a
+    busy machine the run may not be there yet when the task returns: wait until it is there and final."""
     from prefect import get_client
+    from prefect.exceptions import ObjectNotFound
 
+    deadline = time.monotonic() + wait_seconds
     with get_client(sync_client=True) as client:
-        return client.read_task_run(state.state_details.task_run_id).run_count
+        while True:
+            with suppress(ObjectNotFound):
+                run = client.read_task_run(state.state_details.task_run_id)
+                if run.state is not None and run.state.is_final():
+                    return run.run_count
+            assert time.monotonic() < deadline, "the task run never reached the Prefect server as final"
+            time.sleep(0.2)
 
 
 def test_an_unreachable_source_is_named_with_its_setting_and_retried_a_missing_one_is_not(one_day, prefect_api):
@@ -50,12 +61,11 @@ def test_an_unreachable_source_is_named_with_its_setting_and_retried_a_missing_o
     assert "check SOURCE_POSTGRES_HOST, SOURCE_POSTGRES_PORT" in message and "did not answer" in message
     assert _run_count(state) == 2  # waiting may fix a refused connection: retried
     # a missing database: waiting cannot fix it, so it fails at once, without a retry
-    started = time.monotonic()
     state = task(warehouse, replace(source, dbname="no_such_db"), START, DAY, 24, False, return_state=True)
     with pytest.raises(DatabaseUnreachable, match="check SOURCE_POSTGRES_DB") as error:
         state.result()
     assert "retrying cannot fix this" in str(error.value)
-    assert _run_count(state) == 1 and time.monotonic() - started < 10
+    assert _run_count(state) == 1  # no retry (and so none of the 2 + 4 + 8 + 16 s of waiting)
     assert raw_snapshot(warehouse) == {"sensor_data": [], "meter_readings": []}  # nothing written
 
 
