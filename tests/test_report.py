@@ -107,12 +107,12 @@ def test_network_charts(report):
     # local clock: Europe/Berlin is UTC+1, so 01:00 and 02:00. M2 (2 kWh in hour 00) is unconnected: 2 of the
     # fleet's 8 kWh = 25.0 %.
     (peak,) = traces(html, "transformer-peaks").values()
-    assert (peak["y"], peak["x"], peak["customdata"][0][0]) == (["T1"], [140.35], "2026-03-10 01:00")
+    assert (peak["y"], peak["x"], peak["customdata"][0][0]) == (["T1"], [140.35], "2026-03-10 01:00 CET")
     (cells,) = traces(html, "transformer-hours").values()
-    assert (cells["x"], cells["z"]) == (["2026-03-10 01:00", "2026-03-10 02:00"], [[140.35, 70.18]])
+    assert (cells["x"], cells["z"]) == (["2026-03-10 01:00 CET", "2026-03-10 02:00 CET"], [[140.35, 70.18]])
     assert (
         "1 of 1 rated transformer ran above the limit in at least one hour (1 transformer-hour); the hottest, T1, "
-        "peaked at 140.35 % (4.0 kW on 3 kVA) at 2026-03-10 01:00 Europe/Berlin. Unconnected meters used 2.0 kWh "
+        "peaked at 140.35 % (4.0 kW on 3 kVA) at 2026-03-10 01:00 CET. Unconnected meters used 2.0 kWh "
         "(25.0 % of the fleet)." in html
     )
     # the map: T1 at its location coloured by its peak, S2 (its worst hour, 01, out of band) at its location

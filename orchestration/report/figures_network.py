@@ -6,6 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from orchestration.report.chart import QUESTIONABLE, Chart, empty, finish, heat_map, kwh, plural, share
+from orchestration.report.queries import local_text
 
 NETWORK_MARTS = ["marts.fct_transformer_loading_hourly", "marts.dim_transformers"]
 MOST_TRANSFORMERS = 20  # the bar chart and the heat map show the hottest ones
@@ -48,7 +49,7 @@ def peak_loading(rows: list[dict]) -> Chart:
             marker={"color": [QUESTIONABLE if row["is_overloaded"] else "#4575b4" for row in shown]},
             customdata=[
                 [
-                    row["local_hour"],
+                    local_text(row["hour_start"], row["time_zone"]),
                     row["avg_kw"],
                     row["rated_kva"],
                     row["feeder_id"],
@@ -56,7 +57,7 @@ def peak_loading(rows: list[dict]) -> Chart:
                 ]
                 for row in shown
             ],  # fmt: skip
-            hovertemplate="%{y} (feeder %{customdata[3]}): %{x:.1f} % at %{customdata[0]} local<br>"
+            hovertemplate="%{y} (feeder %{customdata[3]}): %{x:.1f} % at %{customdata[0]}<br>"
             "%{customdata[1]:.1f} kW on %{customdata[2]} kVA; hours over the limit: %{customdata[4]}<extra></extra>",
         )
     )
@@ -66,8 +67,8 @@ def peak_loading(rows: list[dict]) -> Chart:
     reading = (
         f"{len(over)} of {plural(len(hottest), 'rated transformer')} ran above the limit in at least one hour "
         f"({plural(sum(over.values()), 'transformer-hour')}); the hottest, {top['transformer_id']}, peaked at "
-        f"{top['loading_pct']:.2f} % ({top['avg_kw']:.1f} kW on {top['rated_kva']:g} kVA) at {top['local_hour']} "
-        f"{top['time_zone']}. Unconnected meters used {kwh(unconnected)} ({share(unconnected, total)} % of the fleet)."
+        f"{top['loading_pct']:.2f} % ({top['avg_kw']:.1f} kW on {top['rated_kva']:g} kVA) at "
+        f"{local_text(top['hour_start'], top['time_zone'])}. Unconnected meters used {kwh(unconnected)} ({share(unconnected, total)} % of the fleet)."
     )
     figure = finish(fig, height=max(240, 80 + 22 * len(shown)), x_title="peak loading (% of rating)")
     return Chart(key, title, model, reading, figure, NETWORK_MARTS)
@@ -81,9 +82,13 @@ def loading_heat_map(rows: list[dict]) -> Chart:
     order = {row["transformer_id"]: i for i, row in enumerate(hottest[:MOST_TRANSFORMERS])}
     cells = [row for row in rows if row["transformer_id"] in order]
     cells.sort(key=lambda row: order[row["transformer_id"]])
-    fig, shown = heat_map(
-        [{**row, "label": f"{order[row['transformer_id']]:03d} {row['transformer_id']}"} for row in cells],
-        "local_hour",
+    fig, shown = heat_map(  # hours as local_text: the autumn hour that repeats gets two columns (CEST, CET)
+        [
+            {**row, "hour": local_text(row["hour_start"], row["time_zone"]),
+             "label": f"{order[row['transformer_id']]:03d} {row['transformer_id']}"}
+            for row in cells
+        ],  # fmt: skip
+        "hour",
         "label",
         lambda row: row["loading_pct"],
         lambda row: [row["avg_kw"], row["rated_kva"], row["meter_count"]],
@@ -91,7 +96,7 @@ def loading_heat_map(rows: list[dict]) -> Chart:
         zmax=150,
         colorscale=LOADING_COLOURS,
         colorbar={"title": {"text": "% of rating"}},
-        hovertemplate="%{y}, %{x} local<br>%{z:.1f} %: %{customdata[0]:.1f} kW on %{customdata[1]} kVA"
+        hovertemplate="%{y}, %{x}<br>%{z:.1f} %: %{customdata[0]:.1f} kW on %{customdata[1]} kVA"
         "<br>meters: %{customdata[2]}<extra></extra>",
         ygap=1,
     )
