@@ -127,3 +127,34 @@ def generate_hours(
             conn.commit()
             hour += step
     return inserted
+
+
+# The network part (benchmarks/network.py): one transformer per 20 meters (5,000 at utility-S), 25 transformers a
+# feeder, ratings 25-75 kVA; every meter connected from 2024-01-01 but one in 1,000 (unconnected).
+NETWORK_SQL = """
+insert into transformers (transformer_id, feeder_id, rated_kva, latitude, longitude, valid_from, created_at)
+select
+    'TRF-' || lpad(t::text, 5, '0'),
+    'FDR-' || lpad((t / 25)::text, 4, '0'),
+    case when t %% 10 = 9 then 25 when t %% 10 >= 7 then 75 else 50 end,
+    42.0 + (t %% 100) / 100.0,
+    21.0 + (t / 100) / 100.0,
+    timestamp '2024-01-01',
+    timestamp '2024-01-01'
+from generate_series(0, %(meters)s / 20 - 1) as t;
+insert into meter_connections (meter_id, transformer_id, valid_from, created_at)
+select 'MTR-' || lpad(m::text, 6, '0'), 'TRF-' || lpad((m / 20)::text, 5, '0'), timestamp '2024-01-01',
+    timestamp '2024-01-01'
+from generate_series(0, %(meters)s - 1) as m
+where m %% 1000 <> 999
+"""
+
+
+def generate_network(source: DbTarget, fleet: Fleet) -> int:
+    """The fleet's network in the source's optional tables; return the transformers written."""
+    from orchestration.sources import network_source_ddl
+
+    with connected(source, application="smartgrid-bench") as conn, conn.cursor() as cur:
+        cur.execute(network_source_ddl())
+        cur.execute(NETWORK_SQL, {"meters": fleet.meters})
+    return fleet.meters // 20

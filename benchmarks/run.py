@@ -7,6 +7,7 @@ Parts (`--only PART` runs one; every run appends its figures to benchmarks/resul
 - flatness (benchmarks/flatness.py): a 5,000-meter fleet backfilled over 14 days, the hourly run behind 1 and 14.
 - season (benchmarks/season.py): a 1,000-meter fleet behind 1 and 60 days: the hourly run, the daily run, the grid
   report of a day and of 7 days, and an analyst's query of one day's VEE exceptions.
+- network (benchmarks/network.py): the utility-S hour with a network of 5,000 transformers and without one.
 
 `--quick` runs the same steps with small fleets and short histories, for development; its figures are recorded
 with "mode": "quick" and checked against no target. Source data is generated inside the database
@@ -19,10 +20,10 @@ import argparse
 import sys
 import time
 
-from benchmarks import flatness, record, season, utility_s
+from benchmarks import flatness, network, record, season, utility_s
 from benchmarks.fleet import UTILITY_S, Fleet
 
-PARTS = ("utility-s", "flatness", "season")
+PARTS = ("utility-s", "flatness", "season", "network")
 
 TARGETS = {  # measure: (limit, higher is better)
     "utility-S hourly run behind 1 day, wall s": (30, False),
@@ -32,6 +33,7 @@ TARGETS = {  # measure: (limit, higher is better)
     "fixed overhead (hour without new rows): dbt + checkpoint s": (10, False),
     "peak RSS of a flow process, MB": (1024, False),
     **{f"season: {name}, 60 days / 1 day": (season.FLAT, False) for name in season.FIGURES},
+    "network: hourly run with / without a network": (1.1, False),
 }
 
 
@@ -45,6 +47,10 @@ def run_part(part: str, quick: bool) -> tuple[dict, dict, dict]:
         fleet, short_days, long_days = (Fleet(200, 5), 1, 2) if quick else (Fleet(5_000, 100), 1, 14)
         measures, details = flatness.measures(fleet, short_days, long_days)
         return measures, details, {"fleet": vars(fleet), "days": [short_days, long_days]}
+    if part == "network":
+        fleet = Fleet(2_000, 40) if quick else UTILITY_S
+        measures, details = network.measures(fleet)
+        return measures, details, {"fleet": vars(fleet), "history hours": network.HISTORY_HOURS}
     fleet, long_days = (season.QUICK_FLEET, 9) if quick else (season.SEASON_FLEET, 60)
     measures, details = season.measures(fleet, long_days)
     return measures, details, {"fleet": vars(fleet), "days": [1, long_days]}

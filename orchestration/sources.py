@@ -1,7 +1,8 @@
-"""The operational database's two tables (docs/data-contract.md §1), declared once. Generated from this: the
-source tables' DDL (the simulator and the tests create them; in production they belong to the ingestion
-services), raw's copies of them (steps/loader.py adds `_load_id` and `_loaded_at`), the columns the loader copies
-and the simulator writes. dbt's `_ops__sources.yml` lists the same columns (tests/test_sources.py checks it).
+"""The operational database's tables (docs/data-contract.md §1), declared once: the two reading tables and the
+two optional network tables. Generated from this: the source tables' DDL (the simulator and the tests create them;
+in production they belong to the ingestion services and the GIS), raw's copies of them (steps/loader.py adds
+`_load_id` and `_loaded_at`), the columns the loader copies and the simulator writes. dbt's `_ops__sources.yml`
+lists the same columns (tests/test_sources.py checks it).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ class Column:
     unique: bool = False
     source_only: str = ""  # what only the source table declares: its key, a default
     source_type: str = ""  # when the source declares another type (bigserial: a bigint with a sequence)
+    raw_only: str = ""  # what only raw's copy declares (the network tables' id is unique in raw)
 
 
 SOURCE_TABLES: dict[str, tuple[Column, ...]] = {
@@ -43,8 +45,30 @@ SOURCE_TABLES: dict[str, tuple[Column, ...]] = {
         Column("created_at", "timestamp", not_null=True, source_only="default (now() at time zone 'utc')"),
     ),
 }
+# The network (optional: a source without these tables loads as before, and the network marts stay empty).
+# Append-only versions: a change is a new row with a later valid_from, a correction a new row with the same one.
+NETWORK_TABLES: dict[str, tuple[Column, ...]] = {
+    "transformers": (
+        Column("id", "bigint", not_null=True, source_type="bigserial", source_only="primary key", raw_only="unique"),
+        Column("transformer_id", "varchar(100)", not_null=True),
+        Column("feeder_id", "varchar(100)"),
+        Column("rated_kva", "numeric(10, 2)"),
+        Column("latitude", "numeric(10, 7)"),
+        Column("longitude", "numeric(10, 7)"),
+        Column("valid_from", "timestamp", not_null=True),
+        Column("created_at", "timestamp", not_null=True, source_only="default (now() at time zone 'utc')"),
+    ),
+    "meter_connections": (
+        Column("id", "bigint", not_null=True, source_type="bigserial", source_only="primary key", raw_only="unique"),
+        Column("meter_id", "varchar(100)", not_null=True),
+        Column("transformer_id", "varchar(100)", not_null=True),
+        Column("valid_from", "timestamp", not_null=True),
+        Column("created_at", "timestamp", not_null=True, source_only="default (now() at time zone 'utc')"),
+    ),
+}
 LOAD_COLUMNS = (Column("_load_id", "uuid", not_null=True), Column("_loaded_at", "timestamptz", not_null=True))
 SOURCE_COLUMNS = {table: tuple(c.name for c in columns) for table, columns in SOURCE_TABLES.items()}
+NETWORK_COLUMNS = {table: tuple(c.name for c in columns) for table, columns in NETWORK_TABLES.items()}
 
 
 def _definition(column: Column, *, in_source: bool) -> str:
@@ -52,6 +76,7 @@ def _definition(column: Column, *, in_source: bool) -> str:
     parts += ["not null"] if column.not_null else []
     parts += ["unique"] if column.unique else []
     parts += [column.source_only] if in_source and column.source_only else []
+    parts += [column.raw_only] if not in_source and column.raw_only else []
     return " ".join(parts)
 
 
@@ -69,13 +94,25 @@ def source_ddl() -> str:
     )
 
 
-def raw_tables_ddl() -> str:
-    """raw's copies: every source column with its source type (no key, no default), plus the load's columns."""
+def network_source_ddl() -> str:
+    """The optional network tables, each with its index on the key of its versions."""
+    keys = {"transformers": "transformer_id", "meter_connections": "meter_id"}
     return "".join(
-        _create(f"raw.{table}", columns + LOAD_COLUMNS, in_source=False) for table, columns in SOURCE_TABLES.items()
+        _create(table, columns, in_source=True)
+        + f"create index if not exists {table}_versions_idx on {table} ({keys[table]}, valid_from);\n"
+        for table, columns in NETWORK_TABLES.items()
+    )
+
+
+def raw_tables_ddl() -> str:
+    """raw's copies, the network's included (always there, empty without a network): every source column with its
+    source type (no key, no default), plus the load's columns."""
+    return "".join(
+        _create(f"raw.{table}", columns + LOAD_COLUMNS, in_source=False)
+        for table, columns in {**SOURCE_TABLES, **NETWORK_TABLES}.items()
     )
 
 
 def insert_columns(table: str) -> str:
     """The columns a writer of the source table gives (all but the generated id), in declaration order."""
-    return ", ".join(f'"{c.name}"' for c in SOURCE_TABLES[table] if c.name != "id")
+    return ", ".join(f'"{c.name}"' for c in {**SOURCE_TABLES, **NETWORK_TABLES}[table] if c.name != "id")

@@ -170,11 +170,13 @@ def hand_worked(settings, warehouse, source):
     """The warehouse built from tests/report_dataset.py's rows, with its three runs recorded (one dbt build per
     test module)."""
     from orchestration.steps.loader import load_raw
-    from tests import report_dataset
+    from tests import network_dataset, report_dataset
 
     recreate(warehouse, source)
     helpers.insert_meter_rows(source, report_dataset.METER_ROWS)
     helpers.insert_sensor_rows(source, report_dataset.SENSOR_ROWS)
+    for table, rows in report_dataset.NETWORK.items():
+        network_dataset.insert_network(source, table, rows)
     load_raw(warehouse, source, report_dataset.DAY, report_dataset.DAY + timedelta(hours=3))
     helpers.build(settings, warehouse)
     report_dataset.record_runs(warehouse)

@@ -65,8 +65,15 @@ SENSOR_ROWS = [
     sensor("s1-f1", "S1", "frequency", 50.0, at("00:10")),
     sensor("s1-f2", "S1", "frequency", 50.1, at("00:20")),
     *[sensor(f"s2-f{m}", "S2", "frequency", 50.0, DAY + timedelta(minutes=m)) for m in range(60)],
-    sensor("s2-low", "S2", "frequency", 49.0, at("01:30")),
+    sensor("s2-low", "S2", "frequency", 49.0, at("01:30")) | {"latitude": 42.66, "longitude": 21.17},
 ]
+# The network: M1 on T1 (3 kVA: 2.85 kW at power factor 0.95); M2 has no connection ('unconnected'). Only S2's
+# 01:30 reading lies in raw's last 5 minutes and carries a location: the one sensor on the map.
+NETWORK = {
+    "transformers": [{"transformer_id": "T1", "feeder_id": "F1", "rated_kva": 3, "latitude": 42.65,
+                      "longitude": 21.16, "valid_from": DAY - timedelta(days=30)}],
+    "meter_connections": [{"meter_id": "M1", "transformer_id": "T1", "valid_from": DAY - timedelta(days=30)}],
+}  # fmt: skip
 
 
 def gx_check(name: str, severity: str, success: bool, observed: float) -> ExpectationCheck:

@@ -16,6 +16,10 @@ MARTS = {
     "fct_meter_consumption_hourly": ["meter_id", "hour_start"],
     "fct_customer_consumption_daily": ["customer_id", "day"],
 }
+NETWORK_MARTS = {
+    "fct_transformer_loading_hourly": ["transformer_id", "hour_start"],
+    "fct_feeder_loading_hourly": ["feeder_id", "hour_start"],
+}
 # the grid report's views, one per chart (models/reports), and the audit tables the pipeline writes from Python
 REPORT_VIEWS = {
     "rpt_fleet_energy_hourly",
@@ -28,6 +32,8 @@ REPORT_VIEWS = {
     "rpt_dq_scores",
     "rpt_failed_checks",
     "rpt_run_step_durations",
+    "rpt_transformer_loading_hourly",
+    "rpt_sensor_sites",
 }
 RUN_AUDIT_TABLES = ("dq_run_results", "dq_run_scores", "run_steps")
 
@@ -71,13 +77,15 @@ def test_every_source_model_and_column_is_described_and_models_state_their_grain
         undescribed += [f"{model.name}.{c.name}" for c in model.columns.values() if not c.description.strip()]
     assert undescribed == []
     # the source tables and all eight models are there to be described (a vacuous pass is impossible)
-    assert {s.name for s in manifest.sources.values()} == {"sensor_data", "meter_readings", *RUN_AUDIT_TABLES}
+    assert {s.name for s in manifest.sources.values()} == {
+        "sensor_data", "meter_readings", "transformers", "meter_connections", *RUN_AUDIT_TABLES
+    }  # fmt: skip
     assert len(models(manifest)) >= 8
 
 
 def test_marts_enforce_their_contract_and_test_their_primary_key(manifest):
     by_name = models(manifest)
-    for mart, grain in MARTS.items():
+    for mart, grain in (MARTS | NETWORK_MARTS).items():
         model = by_name[mart]
         assert model.config.contract.enforced, mart
         assert model.config.on_schema_change in ("append_new_columns", "fail"), mart
@@ -121,19 +129,23 @@ def test_lineage_runs_from_both_sources_to_the_three_marts_without_orphans(manif
     from_sensors = downstream("source.smartgrid.ops.sensor_data")
     from_meters = downstream("source.smartgrid.ops.meter_readings")
     from_run_audit = set().union(*(downstream(f"source.smartgrid.run_audit.{t}") for t in RUN_AUDIT_TABLES))
+    from_transformers = downstream("source.smartgrid.ops.transformers")
+    from_connections = downstream("source.smartgrid.ops.meter_connections")
+    assert {f"model.smartgrid.{mart}" for mart in NETWORK_MARTS} <= from_transformers & from_connections & from_meters
     assert "model.smartgrid.fct_sensor_hourly" in from_sensors
     assert {"model.smartgrid.fct_meter_consumption_hourly", "model.smartgrid.fct_customer_consumption_daily"} <= (
         from_meters
     )
     for model in models(manifest).values():
         # every model is fed by a source and feeds another model or a named consumer (an exposure)
-        assert model.unique_id in from_sensors | from_meters | from_run_audit, f"{model.name} has no source"
+        sourced = from_sensors | from_meters | from_run_audit | from_transformers | from_connections
+        assert model.unique_id in sourced, f"{model.name} has no source"
         assert children.get(model.unique_id), f"{model.name} has no model or exposure downstream"
 
     exposures = {e.name: {manifest.nodes[n].name for n in e.depends_on.nodes} for e in manifest.exposures.values()}
     assert exposures == {
         "run_window_checkpoint": {*MARTS, "fct_customer_consumption_daily_local"},
-        "hourly_etl_deployment": {*MARTS, "fct_customer_consumption_daily_local", "rejected_readings"},
+        "hourly_etl_deployment": {*MARTS, *NETWORK_MARTS, "fct_customer_consumption_daily_local", "rejected_readings"},
         "daily_customer_report": {
             "fct_customer_consumption_daily",
             "fct_customer_consumption_daily_local",
@@ -141,6 +153,7 @@ def test_lineage_runs_from_both_sources_to_the_three_marts_without_orphans(manif
         },
         "meter_vee_review": {"meter_vee_exceptions", "fct_meter_consumption_hourly_vee", "rpt_meter_daily_local"},
         "grid_report": REPORT_VIEWS,
+        "transformer_load_management": {*NETWORK_MARTS, "network_exceptions"},
     }
     assert all(e.description.strip() and e.owner.name for e in manifest.exposures.values())
 
@@ -205,10 +218,14 @@ def test_the_marts_the_pipeline_backs_up_and_restores_come_from_the_manifest(set
     assert dbt_project.marts(settings) == {
         "fct_customer_consumption_daily": "day",
         "fct_customer_consumption_daily_local": "local_day",
+        "fct_feeder_loading_hourly": "hour_start",
         "fct_meter_consumption_hourly": "hour_start",
         "fct_meter_consumption_hourly_vee": "hour_start",
         "fct_sensor_hourly": "hour_start",
+        "fct_transformer_loading_hourly": "hour_start",
     }
+    # the checkpoint validates all but the network marts (meta gx_window: false): a fleet without a network pays nothing
+    assert set(dbt_project.marts(settings)) - set(dbt_project.checkpoint_marts(settings)) == set(NETWORK_MARTS)
 
 
 def test_a_new_incremental_mart_is_picked_up_without_editing_python():

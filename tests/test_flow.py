@@ -233,7 +233,7 @@ def test_cli_run_prints_the_result_as_json_on_the_last_line(settings, simulated,
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["success"] and result["window"] == {"start": "2026-05-04T01:00:00Z", "end": "2026-05-04T03:00:00Z"}
     assert result["load"]["rows_loaded"] > 0 and result["dbt"]["success"] and result["checkpoint"]["success"]
-    assert set(result["load"]["tables"]) == {"sensor_data", "meter_readings"}
+    assert set(result["load"]["tables"]) == {"sensor_data", "meter_readings", "transformers", "meter_connections"}
     assert set(result) == {
         "success", "window", "warnings", "load", "dbt", "checkpoint", "data_quality", "cleanup",
         "grid_report",  # added with the grid report (orchestration/report)

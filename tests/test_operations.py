@@ -70,7 +70,8 @@ def test_a_run_killed_mid_way_and_run_again_loses_and_doubles_nothing(three_days
     process.kill()
     process.wait()
     assert '"node_id": "model.' in building[0][0]
-    assert scalar(warehouse, "select count(*) from raw.load_log") == 2  # the load had committed, both tables
+    # the load had committed: both reading tables, and both network tables (the simulated source has a network)
+    assert scalar(warehouse, "select count(*) from raw.load_log") == 4
 
     again = subprocess.run(cli + ["--json"], env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr[-2000:]

@@ -21,7 +21,7 @@ needs_chromium = pytest.mark.skipif(
 
 def test_key_figures(report):
     result, html = report
-    assert result.charts_drawn == result.charts == 12
+    assert result.charts_drawn == result.charts == 15
     assert figures(html) == {
         "window": ("2026-03-10 00:00 .. 2026-03-11 00:00", "UTC"),
         "fleet energy": (8.0, "kWh"),  # M1 4 + 2, M2 2
@@ -101,6 +101,27 @@ def test_power_quality_charts(report):
     }
 
 
+def test_network_charts(report):
+    _, html = report
+    # T1 (3 kVA: 2.85 kW) carries M1: hour 00 4 kWh, 400 / 2.85 = 140.35 %; hour 01 2 kWh, 70.18 %. Hours on the
+    # local clock: Europe/Berlin is UTC+1, so 01:00 and 02:00. M2 (2 kWh in hour 00) is unconnected: 2 of the
+    # fleet's 8 kWh = 25.0 %.
+    (peak,) = traces(html, "transformer-peaks").values()
+    assert (peak["y"], peak["x"], peak["customdata"][0][0]) == (["T1"], [140.35], "2026-03-10 01:00 CET")
+    (cells,) = traces(html, "transformer-hours").values()
+    assert (cells["x"], cells["z"]) == (["2026-03-10 01:00 CET", "2026-03-10 02:00 CET"], [[140.35, 70.18]])
+    assert (
+        "1 of 1 rated transformer ran above the limit in at least one hour (1 transformer-hour); the hottest, T1, "
+        "peaked at 140.35 % (4.0 kW on 3 kVA) at 2026-03-10 01:00 CET. Unconnected meters used 2.0 kWh "
+        "(25.0 % of the fleet)." in html
+    )
+    # the map: T1 at its location coloured by its peak, S2 (its worst hour, 01, out of band) at its location
+    sites = traces(html, "network-map")
+    assert (sites["transformer (peak loading)"]["x"], sites["transformer (peak loading)"]["y"]) == ([21.16], [42.65])
+    assert sites["transformer (peak loading)"]["marker"]["color"] == [140.35]
+    assert (sites["sensor: out of band"]["text"], sites["sensor: out of band"]["x"]) == (["S2"], [21.17])
+
+
 def test_pipeline_health_charts(report):
     _, html = report
     assert traces(html, "dq-scores")["score"]["y"] == [75.0, 100.0]  # run-a, then run-b
@@ -128,10 +149,10 @@ def test_the_report_opens_offline_in_chromium_and_hover_shows_the_value(report, 
     result, _ = report
     seen = open_report(result.path, screenshot=tmp_path / "report.png")
     page = seen["value"]
-    assert page is not None and len(page["plots"]) == 12
+    assert page is not None and len(page["plots"]) == 15
     assert page["drawn"] == page["plots"]  # plotly.js drew every chart
     assert page["hover"]["chart"] == "plot-fleet-energy" and "measured: 6.00 kWh" in page["hover"]["text"]
-    assert page["headings"] == ["Load", "Meter data quality (VEE)", "Power quality", "Pipeline health"]
+    assert page["headings"] == ["Load", "Meter data quality (VEE)", "Power quality", "Network", "Pipeline health"]
     assert seen["errors"] == []
     assert result.path.resolve().as_uri() in seen["requested"] and offsite(seen["requested"], result.path) == []
     assert (tmp_path / "report.png").stat().st_size > 50_000

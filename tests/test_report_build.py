@@ -25,10 +25,10 @@ def test_views_are_created_only_when_missing_or_changed(settings, hand_worked, r
     first, _ = report
     assert first.views_seconds is not None  # a new warehouse: dbt created the views
     again = build_report(settings, hand_worked, *WINDOW, tmp_path / "again.html")
-    assert again.views_seconds is None and again.charts_drawn == 12
+    assert again.views_seconds is None and again.charts_drawn == 15
     query(hand_worked, "drop view reports.rpt_dq_scores; select 1")  # as a --full-refresh of a mart would
     rebuilt = build_report(settings, hand_worked, *WINDOW, tmp_path / "rebuilt.html")
-    assert rebuilt.views_seconds is not None and rebuilt.charts_drawn == 12
+    assert rebuilt.views_seconds is not None and rebuilt.charts_drawn == 15
 
 
 def test_a_view_dropped_between_creating_and_reading_is_created_again(settings, hand_worked, tmp_path, monkeypatch):
@@ -45,7 +45,7 @@ def test_a_view_dropped_between_creating_and_reading_is_created_again(settings, 
     monkeypatch.setattr(report_build, "ensure_views", and_then_a_dbt_build_drops_one)
     result = build_report(settings, hand_worked, *WINDOW, tmp_path / "raced.html")
     assert len(created) == 2 and created[1] is not None  # the second call ran dbt
-    assert result.charts_drawn == 12
+    assert result.charts_drawn == 15
 
 
 def test_a_window_without_rows_says_so(settings, hand_worked, tmp_path):
@@ -77,7 +77,7 @@ def test_the_command_line_writes_the_report_where_it_is_told(settings, hand_work
 
     out = tmp_path / "cli.html"
     assert main(["report", "--start", "2026-03-10T00:00Z", "--end", "2026-03-11T00:00Z", "--out", str(out)]) == 0
-    assert "12 of 12 charts with data" in capsys.readouterr().out
+    assert "15 of 15 charts with data" in capsys.readouterr().out
     assert figures(out.read_text(encoding="utf-8"))["fleet energy"] == (8.0, "kWh")
     assert main(["report", "--start", "yesterday"]) == 2
     assert Path(out).stat().st_size > 1_000_000  # plotly.js is inside: the file opens without a network

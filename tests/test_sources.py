@@ -5,25 +5,29 @@ from __future__ import annotations
 
 import yaml
 
-from orchestration.sources import SOURCE_COLUMNS
+from orchestration.sources import NETWORK_COLUMNS, SOURCE_COLUMNS
 from tests.helpers import query
 
 # hand-copied from docs/data-contract.md §1, so that a change to sources.py is a change to the contract too
 CONTRACT = {
     "sensor_data": "id event_id sensor_id sensor_type value latitude longitude timestamp metadata created_at",
     "meter_readings": "id event_id meter_id customer_id reading unit timestamp created_at",
+    "transformers": "id transformer_id feeder_id rated_kva latitude longitude valid_from created_at",
+    "meter_connections": "id meter_id transformer_id valid_from created_at",
 }
 
 
 def test_the_declaration_is_the_contracts_columns():
-    assert {table: " ".join(columns) for table, columns in SOURCE_COLUMNS.items()} == CONTRACT
+    declared = {**SOURCE_COLUMNS, **NETWORK_COLUMNS}
+    assert {table: " ".join(columns) for table, columns in declared.items()} == CONTRACT
 
 
 def test_dbt_source_lists_the_declared_columns_in_order(settings):
     path = settings.dbt_project_dir / "models" / "staging" / "ops" / "_ops__sources.yml"
     (source,) = yaml.safe_load(path.read_text())["sources"]
     in_dbt = {table["name"]: tuple(column["name"] for column in table["columns"]) for table in source["tables"]}
-    assert in_dbt == {table: (*columns, "_load_id", "_loaded_at") for table, columns in SOURCE_COLUMNS.items()}
+    declared = {**SOURCE_COLUMNS, **NETWORK_COLUMNS}
+    assert in_dbt == {table: (*columns, "_load_id", "_loaded_at") for table, columns in declared.items()}
 
 
 def test_the_generated_tables_have_the_declared_columns(fresh_databases):

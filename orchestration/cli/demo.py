@@ -46,7 +46,8 @@ def _simulate(start: datetime, end: datetime, config) -> None:
     inserted = write_rows(source, start, end, config)
     say(
         f"simulated {start.isoformat()} .. {end.isoformat()} into {source.describe()}: "
-        f"{inserted['sensor_data']} sensor rows, {inserted['meter_readings']} meter rows"
+        f"{inserted['sensor_data']} sensor rows, {inserted['meter_readings']} meter rows, "
+        f"{inserted['transformers']} transformer and {inserted['meter_connections']} meter connection versions"
     )
 
 
@@ -71,6 +72,7 @@ def demo(
     print()
     print(as_text(report))
     _print_window_rows(config, start, end)
+    _print_hottest_transformers(config, start, end)
     print(f"""
 where to look next:
   Prefect UI (flow runs, the dbt build's nodes, the run's summary artifact): {api_url(config).removesuffix("/api")}
@@ -102,3 +104,47 @@ def _print_window_rows(config, start: datetime, end: datetime) -> None:
     with connected(warehouse) as conn, conn.cursor() as cur:
         cur.execute("select reason_code, count(*) from audit.rejected_readings group by 1 order by 2 desc")
         print("rejected rows (audit.rejected_readings): " + ", ".join(f"{reason} {n}" for reason, n in cur.fetchall()))
+
+
+def _print_hottest_transformers(config, start: datetime, end: datetime, top: int = 5) -> None:
+    """The transformers with the highest loading in the window (marts.fct_transformer_loading_hourly), local time."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from orchestration.db.connection import connected
+    from orchestration.local.postgres import resolve_targets
+    from orchestration.steps.dbt_project import project_vars
+
+    warehouse, _ = resolve_targets(config)
+    zone = project_vars(config)["local_time_zone"]
+    with connected(warehouse) as conn, conn.cursor() as cur:
+        cur.execute(
+            """
+            select distinct on (transformer_id)
+                transformer_id, feeder_id, rated_kva, loading_pct, avg_kw,
+                to_char(hour_start at time zone %(zone)s, 'HH24:MI'),
+                count(*) filter (where is_overloaded) over (partition by transformer_id)
+            from marts.fct_transformer_loading_hourly
+            where hour_start >= %(start)s and hour_start < %(end)s and loading_pct is not null
+            order by transformer_id, loading_pct desc, hour_start
+            """,
+            {"zone": zone, "start": start.isoformat() + "+00", "end": end.isoformat() + "+00"},
+        )
+        rows = sorted(cur.fetchall(), key=lambda row: row[3], reverse=True)[:top]
+        cur.execute(
+            "select coalesce(sum(energy_kwh), 0), coalesce(sum(meter_count), 0) "
+            "from marts.fct_transformer_loading_hourly "
+            "where transformer_id = 'unconnected' and hour_start >= %s and hour_start < %s",
+            (start.isoformat() + "+00", end.isoformat() + "+00"),
+        )
+        unconnected_kwh, unconnected_meter_hours = cur.fetchone()
+    if not rows:
+        print("\nno network in the source: marts.fct_transformer_loading_hourly is empty")
+        return
+    table = Table("hottest transformers", "feeder", "kVA", "peak %", "kW", f"at ({zone})", "hours > limit",
+                  box=None, pad_edge=False)  # fmt: skip
+    for transformer, feeder, kva, pct, kw, hour, overloaded in rows:
+        table.add_row(transformer, feeder, f"{float(kva):g}", f"{pct:.1f}", f"{kw:.1f}", hour, str(overloaded))
+    print()
+    Console(soft_wrap=True).print(table)
+    print(f"unconnected: {unconnected_kwh:.1f} kWh in {unconnected_meter_hours} meter-hours (audit.network_exceptions)")

@@ -5,7 +5,7 @@
 | loader (`smartgrid_loader`) | write `raw` (it owns the schema) |
 | transformer (`smartgrid_transformer`) | read `raw`; own `staging`, `intermediate`, `marts`, `audit`, `reports` |
 | analyst (`smartgrid_analyst`) | read `marts`, `audit.rejected_readings` and the grid report's views (`reports`) |
-| source reader (`smartgrid_source_reader`) | `select` on the source's `sensor_data` and `meter_readings` |
+| source reader (`smartgrid_source_reader`) | `select` on the source's tables (contract §1; the network's when there) |
 
 To run the pipeline with them: POSTGRES_USER=smartgrid_transformer (dbt, the checks, the run lock),
 SMARTGRID_LOADER_USER=smartgrid_loader (the load and the retention cleanup; SMARTGRID_LOADER_PASSWORD for its

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from orchestration.report import figures_grid, figures_load, figures_meters, figures_pipeline
+from orchestration.report import figures_grid, figures_load, figures_meters, figures_network, figures_pipeline
 from orchestration.report.chart import Chart
 from orchestration.report.key_figures import key_figures
 from orchestration.report.page import render
@@ -87,6 +87,15 @@ def charts(rows: dict[str, list[dict]], zone: str) -> dict[str, list[Chart]]:
             figures_grid.power_quality_flags(rows["rpt_sensor_power_quality_hourly"], zone),
             figures_grid.voltage_p95(rows["rpt_power_quality_bands_hourly"], zone),
             figures_grid.frequency(rows["rpt_power_quality_bands_hourly"], zone),
+        ],
+        "Network": [
+            figures_network.peak_loading(rows["rpt_transformer_loading_hourly"]),
+            figures_network.loading_heat_map(rows["rpt_transformer_loading_hourly"]),
+            figures_network.network_map(
+                rows["rpt_transformer_loading_hourly"],
+                rows["rpt_sensor_sites"],
+                rows["rpt_sensor_power_quality_hourly"],
+            ),
         ],
         "Pipeline health": [
             figures_pipeline.dq_scores(rows["rpt_dq_scores"], zone),

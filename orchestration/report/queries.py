@@ -20,9 +20,10 @@ from orchestration.settings import DbTarget
 @dataclass(frozen=True)
 class WindowCut:
     """How a view meets the window [start, end): `hour` and `day` are a timestamptz or date column inside it;
-    `run` keeps the runs whose own window [window_start, window_end) overlaps it."""
+    `run` keeps the runs whose own window [window_start, window_end) overlaps it; `all` is not cut (where things
+    stand now)."""
 
-    kind: str  # hour | day | run
+    kind: str  # hour | day | run | all
     order_by: str
 
 
@@ -37,12 +38,15 @@ VIEWS = {
     "rpt_dq_scores": WindowCut("run", "checked_at, run_id"),
     "rpt_failed_checks": WindowCut("run", "checked_at desc, severity, check_name"),
     "rpt_run_step_durations": WindowCut("run", "recorded_at, run_id, step"),
+    "rpt_transformer_loading_hourly": WindowCut("hour", "transformer_id, hour_start"),
+    "rpt_sensor_sites": WindowCut("all", "sensor_id"),
 }
 
 CONDITIONS = {
     "hour": "hour_start >= %(start)s and hour_start < %(end)s",
     "day": "day >= %(first_day)s and day < %(end_day)s",
     "run": "window_end > %(start)s and window_start < %(end)s",
+    "all": "true",
 }
 
 

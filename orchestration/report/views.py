@@ -22,6 +22,7 @@ INPUTS = (
     "marts.fct_sensor_hourly",
     "marts.fct_meter_consumption_hourly_vee",
     "marts.fct_customer_consumption_daily",
+    "marts.fct_transformer_loading_hourly",
     "audit.rejected_readings",
     "audit.meter_vee_exceptions",
 )

@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, computed_field, model_serializer
 
+from orchestration.sources import NETWORK_COLUMNS
+
 Severity = Literal["critical", "warning"]
 
 
@@ -47,7 +49,8 @@ class LoadResult(Report):
     @computed_field
     @property
     def rows_loaded(self) -> int:
-        return sum(t.rows_loaded for t in self.tables.values())
+        """Readings new to raw (the optional network tables' versions are counted in their own `tables` entries)."""
+        return sum(t.rows_loaded for name, t in self.tables.items() if name not in NETWORK_COLUMNS)
 
     @computed_field
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from orchestration.results.model import CheckpointReport, DataQualityReport, DbtReport, LoadResult, RunReport
+from orchestration.sources import NETWORK_COLUMNS
 
 
 def as_json(report: RunReport) -> str:
@@ -17,7 +18,7 @@ def as_text(report: RunReport) -> str:
     if report.window:
         lines.append(f"window        {report.window.start} .. {report.window.end}")
     for name, t in (report.load.tables if report.load else {}).items():
-        copied = f"({t.hours_copied} source hours copied)"
+        copied = "(network versions)" if name in NETWORK_COLUMNS else f"({t.hours_copied} source hours copied)"
         lines.append(f"loaded        {t.rows_loaded:>8} new rows into raw.{name} {copied}")
     if report.dbt:
         dbt, counts = report.dbt, ", ".join(f"{k} {v}" for k, v in sorted(report.dbt.status_counts.items()))

@@ -69,3 +69,8 @@ create table if not exists raw.reconcile_sweep (
     table_name text primary key,
     daily_runs bigint not null
 );
+
+-- The optional network tables (sources.py, NETWORK_TABLES): the network marts find the versions loaded since
+-- their last build through these.
+create index if not exists transformers_loaded_at_idx on raw.transformers (_loaded_at);
+create index if not exists meter_connections_loaded_at_idx on raw.meter_connections (_loaded_at);

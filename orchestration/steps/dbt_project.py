@@ -56,10 +56,18 @@ def marts(settings: Settings) -> dict[str, str]:
     return marts_in(read_manifest(settings))
 
 
-def marts_in(manifest: dict) -> dict[str, str]:
+def checkpoint_marts(settings: Settings) -> dict[str, str]:
+    """The marts the Great Expectations checkpoint validates: all but those whose config says
+    `meta: {gx_window: false}` (the network marts: empty without a network, and a validation costs every run)."""
+    return marts_in(read_manifest(settings), checkpoint=True)
+
+
+def marts_in(manifest: dict, *, checkpoint: bool = False) -> dict[str, str]:
     found = {}
     for node in manifest["nodes"].values():
         config = node.get("config") or {}
+        if checkpoint and (config.get("meta") or {}).get("gx_window") is False:
+            continue
         if (
             node["resource_type"] == "model"
             and config.get("schema") == "marts"

@@ -55,7 +55,9 @@ def window_queries(settings: Settings) -> dict[str, str]:
             f"from raw.meter_readings {_RAW_WINDOW}"
         ),
     }
-    by_period = sorted(dbt_project.marts(settings).items(), key=lambda item: (item[1] != "hour_start", item[0]))
+    by_period = sorted(
+        dbt_project.checkpoint_marts(settings).items(), key=lambda item: (item[1] != "hour_start", item[0])
+    )
     for mart, period in by_period:
         if period != "hour_start":  # a UTC day, or a local day in the project's time zone
             zone = "UTC" if period == "day" else project_vars(settings)["local_time_zone"]
@@ -210,4 +212,3 @@ def set_validation_window(settings: Settings, warehouse: DbTarget, start: dateti
 def build_data_docs(settings: Settings, warehouse: DbTarget) -> list[str]:
     """`smartgrid gx docs`: the Great Expectations site over every stored validation result; returns its pages."""
     return list(gx_context(settings, warehouse).build_data_docs().values())
-

@@ -26,6 +26,7 @@ from orchestration.results.model import LoadResult, TableLoad
 from orchestration.settings import DbTarget
 from orchestration.sources import SOURCE_COLUMNS, raw_tables_ddl
 from orchestration.steps import reconcile
+from orchestration.steps.network_loader import load_network
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,8 @@ def load_raw(
 ) -> LoadResult:
     """Make raw hold every source row with "timestamp" < window_end (naive UTC datetimes).
 
-    Both tables load in parallel, each in one transaction, so after a connection error a load can simply run
+    Both tables load in parallel, each in one transaction (the optional network tables beside them,
+    steps/network_loader.py), so after a connection error a load can simply run
     again: the flow's load task does that with Prefect's retries. `daily` (the daily run) adds its recent span and
     sweep of older days (steps/reconcile.py); `full_reconcile` compares every hour of history.
     """
@@ -72,15 +74,17 @@ def load_raw(
             warehouse, source, table, window_start, window_end, load_id, reconcile_hours, daily, full_reconcile
         )
 
-    with ThreadPoolExecutor(max_workers=len(SOURCE_COLUMNS), thread_name_prefix="load") as pool:
+    with ThreadPoolExecutor(max_workers=len(SOURCE_COLUMNS) + 1, thread_name_prefix="load") as pool:
+        network = pool.submit(load_network, warehouse, source, load_id, window_end, stream_copy)  # optional, small
         loads = dict(zip(SOURCE_COLUMNS, pool.map(load, SOURCE_COLUMNS), strict=True))
+        network_loads = network.result()
     return LoadResult(
         load_id=load_id,
         loaded_at=min(at for _, at in loads.values()),
         window_start=window_start,
         window_end=window_end,
         seconds=time.monotonic() - started,
-        tables={table: table_load for table, (table_load, _) in loads.items()},
+        tables={table: table_load for table, (table_load, _) in loads.items()} | network_loads,
     )
 
 
