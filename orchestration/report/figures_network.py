@@ -68,7 +68,8 @@ def peak_loading(rows: list[dict]) -> Chart:
         f"{len(over)} of {plural(len(hottest), 'rated transformer')} ran above the limit in at least one hour "
         f"({plural(sum(over.values()), 'transformer-hour')}); the hottest, {top['transformer_id']}, peaked at "
         f"{top['loading_pct']:.2f} % ({top['avg_kw']:.1f} kW on {top['rated_kva']:g} kVA) at "
-        f"{local_text(top['hour_start'], top['time_zone'])}. Unconnected meters used {kwh(unconnected)} ({share(unconnected, total)} % of the fleet)."
+        f"{local_text(top['hour_start'], top['time_zone'])}. Unconnected meters used {kwh(unconnected)} "
+        f"({share(unconnected, total)} % of the fleet)."
     )
     figure = finish(fig, height=max(240, 80 + 22 * len(shown)), x_title="peak loading (% of rating)")
     return Chart(key, title, model, reading, figure, NETWORK_MARTS)
