@@ -16,8 +16,8 @@ from pathlib import Path
 os.environ["POSTGRES_DB"] = "smartgrid_test_warehouse"
 os.environ["SOURCE_POSTGRES_DB"] = "smartgrid_test_source"
 # the session's Prefect API is an ephemeral server, which never revokes an expired lease: a run killed by a test
-# would hold the warehouse slot for good (orchestration/warehouse_slot.py; tests/test_deploy_and_schedule.py
-# tests the slot on a real server)
+# would hold the warehouse slot for good (orchestration/warehouse_slot.py;
+# tests/test_warehouse_slot.py tests the slot on a real server)
 os.environ["SMARTGRID_WAREHOUSE_SLOT"] = "false"
 
 import pytest  # noqa: E402
