@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from benchmarks.fleet import Fleet, generate_hours
 from benchmarks.harness import build_history, fresh_databases, hourly_run, say
 from orchestration.db.connection import connected
-from orchestration.steps.loader import SOURCE_COLUMNS, stream_copy
+from orchestration.sources import SOURCE_COLUMNS
+from orchestration.steps.copy_rows import stream_copy
 
 T0 = datetime(2026, 6, 1)
 

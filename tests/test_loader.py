@@ -9,7 +9,7 @@ import psycopg2
 import pytest
 
 from orchestration.settings import DbTarget
-from orchestration.steps import loader
+from orchestration.steps import copy_rows
 from orchestration.steps.loader import SourceSchemaError, load_raw
 from orchestration.steps.reconcile import hour_ranges
 from orchestration.steps.retention import cleanup_raw
@@ -139,7 +139,7 @@ def test_a_load_that_fails_half_way_leaves_raw_as_it_was(fresh_databases, monkey
     load_raw(warehouse, source, at("01:00"), at("02:00"))
     insert_sensor_rows(source, [sensor("new-sensor", "02:00")])
     insert_meter_rows(source, [meter("new-meter", "02:00"), meter("new-meter-2", "02:15")])
-    real_stream_copy = loader.stream_copy
+    real_stream_copy = copy_rows.stream_copy
 
     def dies_on_the_meter_table(src_cur, copy_out, dst_cur, copy_in):
         if "meter_readings" in copy_out:  # half of the meter rows are in the temporary table when it dies
@@ -147,14 +147,14 @@ def test_a_load_that_fails_half_way_leaves_raw_as_it_was(fresh_databases, monkey
             raise psycopg2.errors.QueryCanceled("terminated half-way")
         return real_stream_copy(src_cur, copy_out, dst_cur, copy_in)
 
-    monkeypatch.setattr(loader, "stream_copy", dies_on_the_meter_table)
+    monkeypatch.setattr(copy_rows, "stream_copy", dies_on_the_meter_table)
     with pytest.raises(psycopg2.errors.QueryCanceled):
         load_raw(warehouse, source, at("02:00"), at("03:00"))
     # each table loads in its own transaction: the meter table is as it was, the sensor table complete
     assert raw_event_ids(warehouse, "meter_readings") == []
     assert raw_event_ids(warehouse, "sensor_data") == ["before", "new-sensor"]
     assert scalar(warehouse, "select count(*) from raw.load_log where table_name = 'meter_readings'") == 1
-    monkeypatch.setattr(loader, "stream_copy", real_stream_copy)
+    monkeypatch.setattr(copy_rows, "stream_copy", real_stream_copy)
     assert load_raw(warehouse, source, at("02:00"), at("03:00")).rows_loaded == 2
     assert raw_event_ids(warehouse, "meter_readings") == ["new-meter", "new-meter-2"]
 

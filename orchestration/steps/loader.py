@@ -1,18 +1,16 @@
 """Load the source tables into the warehouse's raw schema, as-is (docs/data-contract.md §2).
 
 Which rows to copy is steps/reconcile.py's decision: the last hours compared hour by hour with raw's
-fingerprints, older rows found by id. Rows travel as binary COPY through an OS pipe into a temporary table and
-are inserted with `on conflict (event_id) do nothing`, which adds them to raw.hour_fingerprints in the same
-statement. Timestamps stay in PostgreSQL, so a value the Python driver cannot represent (-infinity, BC) cannot
-stop a load. The two tables load in parallel, each in one warehouse transaction under its own advisory lock:
-a load killed half-way leaves that table as it was, and overlapping loads queue instead of interleaving.
+fingerprints, older rows found by id. Rows travel as binary COPY through an OS pipe into a temporary table
+(copy_rows.py) and are inserted with `on conflict (event_id) do nothing`, which adds them to
+raw.hour_fingerprints in the same statement. The two tables load in parallel, each in one warehouse transaction
+under its own advisory lock: a load killed half-way leaves that table as it was, and overlapping loads queue
+instead of interleaving.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +24,7 @@ from orchestration.results.model import LoadResult, TableLoad
 from orchestration.settings import DbTarget
 from orchestration.sources import SOURCE_COLUMNS, raw_tables_ddl
 from orchestration.steps import reconcile
+from orchestration.steps.copy_rows import stage_rows
 from orchestration.steps.network_loader import load_network
 
 log = logging.getLogger(__name__)
@@ -75,7 +74,7 @@ def load_raw(
         )
 
     with ThreadPoolExecutor(max_workers=len(SOURCE_COLUMNS) + 1, thread_name_prefix="load") as pool:
-        network = pool.submit(load_network, warehouse, source, load_id, window_end, stream_copy)  # optional, small
+        network = pool.submit(load_network, warehouse, source, load_id, window_end)  # optional, small
         loads = dict(zip(SOURCE_COLUMNS, pool.map(load, SOURCE_COLUMNS), strict=True))
         network_loads = network.result()
     return LoadResult(
@@ -162,16 +161,8 @@ def _load_table(
 
 def _copy_into_raw(src_cur, wh_cur, table: str, predicate: str, load_id: str) -> tuple[int, int]:
     """Stream the matching source rows into raw; return (rows copied, rows new to raw)."""
+    copied = stage_rows(src_cur, wh_cur, table, SOURCE_COLUMNS[table], predicate)
     columns = ", ".join(f'"{c}"' for c in SOURCE_COLUMNS[table])
-    wh_cur.execute(
-        f"create temp table incoming_{table} on commit drop as select {columns} from raw.{table} with no data"
-    )
-    copied = stream_copy(
-        src_cur,
-        f"copy (select {columns} from {table} where {predicate}) to stdout (format binary)",
-        wh_cur,
-        f"copy incoming_{table} ({columns}) from stdin (format binary)",
-    )
     wh_cur.execute(
         f"""
         with inserted as (
@@ -191,31 +182,3 @@ def _copy_into_raw(src_cur, wh_cur, table: str, predicate: str, load_id: str) ->
         (load_id, table),
     )
     return copied, wh_cur.fetchone()[0]
-
-
-def stream_copy(src_cur, copy_out: str, dst_cur, copy_in: str) -> int:
-    """Stream `COPY ... TO STDOUT` on one connection into `COPY ... FROM STDIN` on another.
-
-    The rows pass through an OS pipe, never all in memory. If the reading side fails, the error is
-    raised here before the caller can use the partly filled destination.
-    """
-    read_fd, write_fd = os.pipe()
-    errors: list[BaseException] = []
-
-    def produce() -> None:
-        try:
-            with os.fdopen(write_fd, "wb") as sink:
-                src_cur.copy_expert(copy_out, sink, size=1 << 18)
-        except BaseException as exc:  # re-raised in the calling thread
-            errors.append(exc)
-
-    producer = threading.Thread(target=produce, name="copy-out", daemon=True)
-    producer.start()
-    try:
-        with os.fdopen(read_fd, "rb") as pipe:
-            dst_cur.copy_expert(copy_in, pipe, size=1 << 18)
-    finally:
-        producer.join()
-    if errors:
-        raise errors[0]
-    return dst_cur.rowcount

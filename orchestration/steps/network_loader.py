@@ -11,13 +11,13 @@ A source without these tables loads nothing and fails nothing: the readings load
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from orchestration.db.connection import connected
 from orchestration.results.model import TableLoad
 from orchestration.settings import DbTarget
 from orchestration.sources import NETWORK_COLUMNS
+from orchestration.steps.copy_rows import stage_rows
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +25,9 @@ NETWORK_LOCK_KEY = 5_317_005  # pg_advisory_xact_lock of the network tables' loa
 LOCK_TIMEOUT = "15min"
 
 
-def load_network(
-    warehouse: DbTarget, source: DbTarget, load_id: str, window_end: datetime, stream_copy: Callable
-) -> dict[str, TableLoad]:
+def load_network(warehouse: DbTarget, source: DbTarget, load_id: str, window_end: datetime) -> dict[str, TableLoad]:
     """Make raw hold every row of the source's network tables; {table: its load} for the tables the source has.
-    Each table's load is in raw.load_log, as the reading tables' are; rows travel through the reading tables'
-    `stream_copy` (loader.py)."""
+    Each table's load is in raw.load_log, as the reading tables' are; rows travel as theirs do (copy_rows.py)."""
     started_at = datetime.now(UTC)
     loads: dict[str, TableLoad] = {}
     with connected(source, application="smartgrid-loader") as src:
@@ -43,7 +40,7 @@ def load_network(
                 wh_cur.execute(f"set local lock_timeout = '{LOCK_TIMEOUT}'")
                 wh_cur.execute("select pg_advisory_xact_lock(%s)", (NETWORK_LOCK_KEY,))
                 for table in present:
-                    loads[table] = load = _load_table(src_cur, wh_cur, table, load_id, stream_copy)
+                    loads[table] = load = _load_table(src_cur, wh_cur, table, load_id)
                     wh_cur.execute(
                         "insert into raw.load_log (load_id, started_at, finished_at, window_end, table_name, "
                         "hours_copied, rows_copied, rows_loaded, source_max_id) "
@@ -79,33 +76,24 @@ def _fingerprint(cur, table: str) -> tuple[int, int, int]:
     return count, int(id_sum), max_id
 
 
-def _load_table(src_cur, wh_cur, table: str, load_id: str, stream_copy: Callable) -> TableLoad:
+def _load_table(src_cur, wh_cur, table: str, load_id: str) -> TableLoad:
     result = TableLoad(table=table)
     source_count, source_sum, result.source_max_id = _fingerprint(src_cur, table)
     raw_count, raw_sum, raw_max_id = _fingerprint(wh_cur, f"raw.{table}")
     for predicate in (f"id > {int(raw_max_id)}", "true"):
         if (raw_count, raw_sum) == (source_count, source_sum):
             break
-        copied, loaded, loaded_sum = _copy(src_cur, wh_cur, table, predicate, load_id, stream_copy)
+        copied, loaded, loaded_sum = _copy(src_cur, wh_cur, table, predicate, load_id)
         result.rows_copied += copied
         result.rows_loaded += loaded
         raw_count, raw_sum = raw_count + loaded, raw_sum + loaded_sum
     return result
 
 
-def _copy(src_cur, wh_cur, table: str, predicate: str, load_id: str, stream_copy: Callable) -> tuple[int, int, int]:
+def _copy(src_cur, wh_cur, table: str, predicate: str, load_id: str) -> tuple[int, int, int]:
     """Stream the matching source rows into raw; (rows copied, rows new to raw, sum of the new rows' ids)."""
+    copied = stage_rows(src_cur, wh_cur, table, NETWORK_COLUMNS[table], predicate)
     columns = ", ".join(f'"{c}"' for c in NETWORK_COLUMNS[table])
-    wh_cur.execute(f"drop table if exists incoming_{table}")
-    wh_cur.execute(
-        f"create temp table incoming_{table} on commit drop as select {columns} from raw.{table} with no data"
-    )
-    copied = stream_copy(
-        src_cur,
-        f"copy (select {columns} from {table} where {predicate}) to stdout (format binary)",
-        wh_cur,
-        f"copy incoming_{table} ({columns}) from stdin (format binary)",
-    )
     wh_cur.execute(
         f"""
         with inserted as (
