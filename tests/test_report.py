@@ -110,6 +110,7 @@ def test_network_charts(report):
     assert (peak["y"], peak["x"], peak["customdata"][0][0]) == (["T1"], [140.35], "2026-03-10 01:00 CET")
     (cells,) = traces(html, "transformer-hours").values()
     assert (cells["x"], cells["z"]) == (["2026-03-10 01:00 CET", "2026-03-10 02:00 CET"], [[140.35, 70.18]])
+    assert "they ran above their limit at the local hours 01." in html  # only 01:00 CET is over 100 %
     assert (
         "1 of 1 rated transformer ran above the limit in at least one hour (1 transformer-hour); the hottest, T1, "
         "peaked at 140.35 % (4.0 kW on 3 kVA) at 2026-03-10 01:00 CET. Unconnected meters used 2.0 kWh "

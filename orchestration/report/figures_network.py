@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from orchestration.report.chart import QUESTIONABLE, Chart, empty, finish, heat_map, kwh, plural, share
-from orchestration.report.queries import local_text
+from orchestration.report.queries import local_text, local_time
 
 NETWORK_MARTS = ["marts.fct_transformer_loading_hourly", "marts.dim_transformers"]
 MOST_TRANSFORMERS = 20  # the bar chart and the heat map show the hottest ones
@@ -102,7 +102,8 @@ def loading_heat_map(rows: list[dict]) -> Chart:
         ygap=1,
     )
     fig.update_yaxes(tickvals=[f"{i:03d} {t}" for t, i in order.items()], ticktext=list(order))
-    hours = sorted({row["local_hour"][11:13] for row in cells if row["is_overloaded"]})
+    over = [row for row in cells if row["is_overloaded"]]
+    hours = sorted({local_time(row["hour_start"], row["time_zone"]).strftime("%H") for row in over})
     reading = (
         f"The {shown} hottest transformers, hour by hour on the local clock ({rows[0]['time_zone']}); they ran "
         f"above their limit at the local hours {', '.join(hours) or 'none'}."
