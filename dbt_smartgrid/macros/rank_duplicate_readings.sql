@@ -2,10 +2,14 @@
     duplicate key, the latest arrival (then the highest source row) wins; the others are `duplicate`.
 
     `checked_rows` names a CTE of the newly loaded rows with `columns` and their `rule_failed`. Incremental
-    runs re-rank them together with the rows already in `this` that share their key, found through the index
-    on `key_columns`; the model's replaced_rows_where then replaces only those earlier rows. Returns the ranked
+    runs re-rank them together with the rows already in `this` that share their key; the model's
+    replaced_rows_where then replaces only those earlier rows. The key's last column is the reading's time, which
+    an index of `this` leads with: earlier rows are looked for only from the new rows' earliest time to the
+    latest time already here (a new hour has none), so the look-up reads the hours that late or resent rows
+    reach, never the table's history (a join on the keys alone chose a pass over all of it). Returns the ranked
     rows: `columns`, rule_failed, rejection_reason and is_valid. -#}
 {% macro rank_duplicate_readings(checked_rows, key_columns, columns) -%}
+    {%- set time_column = key_columns[-1] %}
     with
 
     {% if is_incremental() %}
@@ -22,10 +26,13 @@
         inner join (
             select distinct {{ key_columns | join(', ') }}
             from {{ checked_rows }}
+            where {{ time_column }} <= (select max({{ time_column }}) from {{ this }})
         ) as new_keys
             on {% for key in key_columns -%}
             {{ 'and ' if not loop.first }}earlier.{{ key }} = new_keys.{{ key }}
             {% endfor %}
+        where earlier.{{ time_column }} between (select min({{ time_column }}) from {{ checked_rows }})
+            and (select max({{ time_column }}) from {{ this }})
 
     ),
     {% endif %}

@@ -6,11 +6,16 @@
     1. `replaced_rows_where` (optional): a condition on the batch's rows (`__target__` stands for the model's
        table); only the keys of rows that meet it are deleted first. The validated models set it to "loaded before
        this run", so the delete looks up the few earlier rows they re-rank, not every new row.
+       `time_key` (optional): the key's time column, which an index of the table leads with. Only batch keys not
+       after the table's latest time are deleted (every row already there meets that; a new hour does not), and
+       the table's rows are read only between the earliest and latest time of those keys, through that index. So
+       a delete reads the hours it replaces, never the table's whole history.
     2. `inserted_rows_where` (optional): a condition on the batch's rows; only rows that meet it are inserted,
        while every row's key is deleted. The VEE rule models send one row per meter-day they checked and keep
        only the exceptions, so a day that no longer fails a rule loses its old row.
-    3. The batch (a temporary table) is analyzed first, so the planner knows how small it is and deletes through
-       the target's key index instead of scanning a large table.
+    3. The keys to replace go into their own temporary table, analyzed, so the planner knows how few they are and
+       deletes through the target's key index. A join against an estimate instead chose a hash join over the
+       whole table, a pass that grows with history (utility-S behind a day: 4.4 s of 10.6 M rows for an hour).
     4. Mart backup: when SMARTGRID_MART_BACKUP=1 (the flow sets it), an incremental run on a model in the `marts`
        schema first copies the rows it is about to delete into audit.mart_backup. If a later model or test of
        the same `dbt build` fails, the flow puts those rows back and removes the new ones
@@ -29,26 +34,37 @@
     {%- set keys = key_columns | join(', ') -%}
     {%- set replaced_rows_where = (config.get('replaced_rows_where') or '') | replace('__target__', target | string) -%}
     {%- set inserted_rows_where = config.get('inserted_rows_where') or '' -%}
-    {%- set replaced_keys -%}
-        select distinct {{ keys }}
-        from {{ source }}
-        {%- if replaced_rows_where %}
-        where {{ replaced_rows_where }}
+    {%- set time_key = config.get('time_key') -%}
+    {%- set key_filters = ([replaced_rows_where] if replaced_rows_where else [])
+        + (([time_key ~ ' <= (select max(' ~ time_key ~ ') from ' ~ target ~ ')']) if time_key else []) -%}
+    {%- set replaced_keys = source.incorporate(path={'identifier': source.identifier ~ '_keys'}) -%}
+    {%- set replaced -%}
+        ({{ keys }}) in (select {{ keys }} from {{ replaced_keys }})
+        {%- if time_key %}
+        and {{ time_key }} between (select min({{ time_key }}) from {{ replaced_keys }})
+            and (select max({{ time_key }}) from {{ replaced_keys }})
         {%- endif %}
     {%- endset -%}
 
-    analyze {{ source }};
+    create temporary table {{ replaced_keys }} as
+    select distinct {{ keys }}
+    from {{ source }}
+    {%- if key_filters %}
+    where {{ key_filters | join(' and ') }}
+    {%- endif %};
+
+    analyze {{ replaced_keys }};
 
     {%- if target.schema == 'marts' and env_var('SMARTGRID_MART_BACKUP', '') == '1' %}
 
         insert into audit.mart_backup (mart, row_data)
         select '{{ target.identifier }}', to_jsonb(replaced)
         from {{ target }} as replaced
-        where ({{ keys }}) in ({{ replaced_keys }});
+        where {{ replaced }};
     {%- endif %}
 
     delete from {{ target }}
-    where ({{ keys }}) in ({{ replaced_keys }})
+    where {{ replaced }}
     {%- for predicate in arg_dict['incremental_predicates'] or [] %}
         and {{ predicate }}
     {%- endfor -%};
@@ -58,5 +74,7 @@
     from {{ source }}
     {%- if inserted_rows_where %}
     where {{ inserted_rows_where }}
-    {%- endif %}
+    {%- endif %};
+
+    drop table {{ replaced_keys }}
 {%- endmacro %}

@@ -4,12 +4,13 @@
         incremental_strategy='smartgrid_delete_insert',
         meta={'distribution_column': 'meter_id'},
         unique_key=['meter_id', 'ended_at'],
+        time_key='ended_at',
         indexes=[
-            {'columns': ['meter_id', 'ended_at']},
             {'columns': ['meter_id', 'hour_start']},
             {'columns': ['loaded_through']},
         ],
         post_hook=[
+            "create index if not exists {{ this.identifier }}_ended_at_idx on {{ this }} (ended_at, meter_id)",
             "create index if not exists {{ this.identifier }}_irregular_idx on {{ this }} (meter_id, hour_start)
                 where interval_kind = 'long_gap' or is_negative",
         ],

@@ -4,11 +4,13 @@
         incremental_strategy='smartgrid_delete_insert',
         meta={'distribution_column': 'meter_id'},
         unique_key=['meter_id', 'ended_at'],
+        time_key='ended_at',
         indexes=[
             {'columns': ['meter_id', 'ended_at'], 'unique': True},
             {'columns': ['loaded_through']},
         ],
         post_hook=[
+            "create index if not exists {{ this.identifier }}_ended_at_idx on {{ this }} (ended_at)",
             "create index if not exists {{ this.identifier }}_long_gaps_idx on {{ this }} (meter_id, ended_at)
                 where interval_kind = 'long_gap' and not is_negative",
             "create index if not exists {{ this.identifier }}_irregular_idx on {{ this }} (meter_id, started_at)

@@ -10,6 +10,7 @@
             {'columns': ['loaded_at']},
         ],
         post_hook=[
+            "create index if not exists {{ this.identifier }}_reading_at_idx on {{ this }} (reading_at)",
             "create index if not exists {{ this.identifier }}_rejected_idx on {{ this }} (hour_start)
                 where not is_valid",
         ],

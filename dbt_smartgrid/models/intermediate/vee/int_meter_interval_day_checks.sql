@@ -4,10 +4,20 @@
         incremental_strategy='smartgrid_delete_insert',
         meta={'distribution_column': 'meter_id'},
         unique_key=['meter_id', 'day'],
+        time_key='day',
         indexes=[
             {'columns': ['meter_id', 'day'], 'unique': True},
             {'columns': ['day']},
             {'columns': ['loaded_through']},
+        ],
+        post_hook=[
+            "create index if not exists {{ this.identifier }}_spikes_idx on {{ this }} (day)
+                where third_highest_kwh > 0
+                    and 100 * (highest_kwh - third_highest_kwh) / third_highest_kwh > {{ var('vee_spike_pct') }}",
+            "create index if not exists {{ this.identifier }}_flat_lines_idx on {{ this }} (day)
+                where flat_line_intervals > 0",
+            "create index if not exists {{ this.identifier }}_negative_idx on {{ this }} (day)
+                where negative_intervals > 0",
         ],
     )
 }}
@@ -19,7 +29,9 @@
     positive interval in the vee_flat_line_active_days before the run). Incremental: the local days that an
     interval rebuilt since the last run overlaps, and the days before and after them (a run may cross
     midnight), are checked again; each meter's intervals from the day before to the day after are read once.
-    The hourly flow passes var vee_day_checks=false (nothing is checked); the daily run judges the day. -#}
+    The hourly flow passes var vee_day_checks=false (nothing is checked); the daily run judges the day.
+    Each rule view reads a day's exceptions through its own partial index on day (post_hook): a day's rows lie
+    on as many heap pages as the hourly rewrites scattered them over, and few of them fail a rule. -#}
 
 {%- set time_zone = var('local_time_zone') %}
 

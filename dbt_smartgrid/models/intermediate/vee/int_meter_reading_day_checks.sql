@@ -4,6 +4,7 @@
         incremental_strategy='smartgrid_delete_insert',
         meta={'distribution_column': 'meter_id'},
         unique_key=['meter_id', 'day'],
+        time_key='day',
         indexes=[
             {'columns': ['meter_id', 'day'], 'unique': True},
             {'columns': ['day']},
@@ -12,12 +13,11 @@
     )
 }}
 
-{#- The figures of the VEE rules on a meter's readings, one row per meter and local day (var local_time_zone)
-    that holds a reading or lies between its first and last: quarter-hours expected and found (gap), readings
-    off the grid (off_grid) or ahead of their arrival (future_timestamp), and times whose valid and duplicate
-    readings disagree (conflicting_duplicate). Incremental: the meter-days holding a reading loaded since the
-    last run, or overlapped by an interval rebuilt since then, are checked again, reading their rows by index
-    (the hourly flow passes var vee_day_checks=false: nothing is checked; the daily run judges the day). -#}
+{#- The figures of the VEE rules on a meter's readings, one row per meter and local day (var local_time_zone) that holds
+    a reading or lies between its first and last: quarter-hours expected and found (gap), readings off the grid
+    (off_grid) or ahead of their arrival (future_timestamp), and times whose valid and duplicate readings disagree
+    (conflicting_duplicate). Incremental, in the daily run only (var vee_day_checks): the meter-days holding a reading
+    loaded since the last run, or overlapped by an interval rebuilt since then, are checked again, reading by index. -#}
 
 {%- set time_zone = var('local_time_zone') %}
 {%- set slot_seconds = var('meter_interval_minutes') * 60 %}

@@ -4,6 +4,7 @@
         incremental_strategy='smartgrid_delete_insert',
         meta={'distribution_column': 'meter_id'},
         unique_key=['meter_id', 'hour_start'],
+        time_key='hour_start',
         indexes=[
             {'columns': ['meter_id', 'hour_start'], 'unique': True},
             {'columns': ['hour_start']},

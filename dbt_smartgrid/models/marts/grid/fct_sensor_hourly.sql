@@ -4,6 +4,7 @@
         incremental_strategy='smartgrid_delete_insert',
         meta={'distribution_column': 'sensor_id'},
         unique_key=['sensor_id', 'sensor_type', 'hour_start'],
+        time_key='hour_start',
         indexes=[
             {'columns': ['sensor_id', 'sensor_type', 'hour_start'], 'unique': True},
             {'columns': ['hour_start']},
