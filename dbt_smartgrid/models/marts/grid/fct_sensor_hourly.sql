@@ -60,6 +60,9 @@ valid_readings_in_changed_hours as (
     inner join sensor_readings
         on changed_sensor_hours.sensor_id = sensor_readings.sensor_id
         and changed_sensor_hours.sensor_type = sensor_readings.sensor_type
+        and changed_sensor_hours.hour_start = sensor_readings.hour_start
+        -- the same hour again, as the range the index reads; without the equality above a build of many hours
+        -- was planned as a merge join on the sensor alone: every hour against every reading of its sensor
         and changed_sensor_hours.hour_start <= sensor_readings.measured_at
         and changed_sensor_hours.hour_start + interval '1 hour' > sensor_readings.measured_at
 
