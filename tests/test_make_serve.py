@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -39,9 +40,25 @@ def test_make_serve_installs_the_automations_on_the_server_it_starts(webhook):
         listed = subprocess.run([str(BIN / "prefect"), "automation", "ls"], capture_output=True, text=True,
                                 env={**env, "PREFECT_HOME": str(settings.prefect_home)}, cwd=REPO)  # fmt: skip
     finally:
+        worker_pid = (settings.prefect_home / "worker.pid").read_text() if process_alive(
+            settings.prefect_home / "worker.pid") else None  # fmt: skip
         stop_worker(settings)
         stop_server(settings)
     assert listed.returncode == 0, listed.stderr
+    # a SIGTERM early in the worker's start once left it polling the stopped server for good (CI, 2026-12-05)
+    assert worker_pid and not _running(int(worker_pid)), "the worker outlived stop_worker"
     for name in ALL:
         assert listed.stdout.count(name) == 1, (name, listed.stdout)
     assert "automation installed: smartgrid: run failed or crashed" in served.stderr
+
+
+def _running(pid: int, seconds: float = 5) -> bool:
+    """Whether `pid` still runs after up to `seconds` (a killed process takes a moment to go)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        time.sleep(0.2)
+    return True

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from orchestration.local.prefect_server import ensure_prefect_api, prefect, process_alive, using_api
@@ -131,12 +132,20 @@ def start_worker(settings: Settings, url: str) -> int:
     return process.pid
 
 
-def stop_worker(settings: Settings) -> bool:
-    """SIGTERM the worker's process group; False when no worker was running."""
+def stop_worker(settings: Settings, grace_seconds: float = 20) -> bool:
+    """SIGTERM the worker's process group, SIGKILL it if it still runs after `grace_seconds`; False when no worker
+    was running. A SIGTERM in the worker's first seconds (`make serve` then `make stop`) can come before Prefect
+    handles it: the worker then started anyway and polled a stopped server for good."""
     pid_file = _worker_pid_file(settings)
     alive = process_alive(pid_file)
     if alive:
-        os.killpg(int(pid_file.read_text()), signal.SIGTERM)
+        group = int(pid_file.read_text())
+        os.killpg(group, signal.SIGTERM)
+        deadline = time.monotonic() + grace_seconds
+        while process_alive(pid_file) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if process_alive(pid_file):
+            os.killpg(group, signal.SIGKILL)
     pid_file.unlink(missing_ok=True)
     return alive
 
