@@ -40,8 +40,8 @@ def test_make_serve_installs_the_automations_on_the_server_it_starts(webhook):
         listed = subprocess.run([str(BIN / "prefect"), "automation", "ls"], capture_output=True, text=True,
                                 env={**env, "PREFECT_HOME": str(settings.prefect_home)}, cwd=REPO)  # fmt: skip
     finally:
-        worker_pid = (settings.prefect_home / "worker.pid").read_text() if process_alive(
-            settings.prefect_home / "worker.pid") else None  # fmt: skip
+        worker_pid_file = settings.prefect_home / "worker.pid"
+        worker_pid = worker_pid_file.read_text() if worker_pid_file.exists() else None
         stop_worker(settings)
         stop_server(settings)
     assert listed.returncode == 0, listed.stderr

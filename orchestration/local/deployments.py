@@ -134,8 +134,8 @@ def start_worker(settings: Settings, url: str) -> int:
 
 def stop_worker(settings: Settings, grace_seconds: float = 20) -> bool:
     """SIGTERM the worker's process group, SIGKILL it if it still runs after `grace_seconds`; False when no worker
-    was running. A SIGTERM in the worker's first seconds (`make serve` then `make stop`) can come before Prefect
-    handles it: the worker then started anyway and polled a stopped server for good."""
+    was running. A SIGTERM in the worker's first seconds (`make serve` then `make stop`) was once forwarded as a
+    SIGINT that the starting worker missed: it started anyway and polled the stopped server for good."""
     pid_file = _worker_pid_file(settings)
     alive = process_alive(pid_file)
     if alive:
