@@ -55,8 +55,14 @@ def test_flow_end_to_end_with_late_rows_and_reruns(settings, simulated, prefect_
     # the cadence selector (dbt_smartgrid/selectors.yml); the VEE day checks are the daily run's
     assert first.dbt.command == "build --selector hourly --vars {vee_day_checks: false}"
     assert first.checkpoint.success and first.checkpoint.statistics.failed_critical == 0
-    assert first.checkpoint.rows_validated["fct_meter_consumption_hourly"] > 0
-    assert first.checkpoint.rows_validated["raw_meter_readings"] > 0
+    window = (START, START + timedelta(hours=6))
+    assert first.checkpoint.rows_validated["raw_meter_readings"] == scalar(
+        warehouse, 'select count(*) from raw.meter_readings where "timestamp" >= %s and "timestamp" < %s', window
+    )
+    assert first.checkpoint.rows_validated["fct_meter_consumption_hourly"] == scalar(
+        warehouse, "select count(*) from marts.fct_meter_consumption_hourly where hour_start >= %s and hour_start < %s",
+        tuple(f"{at.isoformat()}+00" for at in window),
+    ) > 0
     # every expectation and dbt data test of the run is in audit.dq_run_results, none critical and failed
     dq = first.data_quality
     assert dq.failed_critical == [] and dq.checks == first.checkpoint.statistics.evaluated_expectations + len(

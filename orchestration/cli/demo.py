@@ -92,11 +92,12 @@ def _print_window_rows(config, start: datetime, end: datetime) -> None:
 
     from orchestration.db.connection import connected
     from orchestration.local.postgres import resolve_targets
-    from orchestration.steps.gx_project import set_validation_window
+    from orchestration.steps.gx_project import set_validation_window, window_rows
 
     warehouse, _ = resolve_targets(config)
     table = Table("rows in the window", "rows", box=None, pad_edge=False)
-    for relation, rows in set_validation_window(config, warehouse, start, end).items():
+    set_validation_window(config, warehouse, start, end)
+    for relation, rows in window_rows(config, warehouse).items():
         name = relation.replace("raw_", "raw.", 1) if relation.startswith("raw_") else f"marts.{relation}"
         table.add_row(name, str(rows))
     print()
