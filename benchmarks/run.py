@@ -3,7 +3,8 @@
 Parts (`--only PART` runs one; every run appends its figures to benchmarks/results.jsonl, benchmarks/record.py):
 
 - utility-s (benchmarks/utility_s.py): the utility-S hour (100,000 meters, 2,000 sensors: 880,000 rows an hour)
-  behind 2 hours and behind a day and 2 hours (both at 02:00); the load against a plain COPY; an hour without new rows.
+  behind 2 hours and behind a day and 2 hours (both at 02:00); the load against binary COPY in 1 and N streams; an
+  hour without new rows.
 - flatness (benchmarks/flatness.py): a 5,000-meter fleet backfilled over 14 days, the hourly run behind 1 and 14.
 - season (benchmarks/season.py): a 1,000-meter fleet behind 1 and 60 days: the hourly run, the daily run, the grid
   report of a day and of 7 days, and an analyst's query of one day's VEE exceptions.
@@ -29,7 +30,7 @@ TARGETS = {  # measure: (limit, higher is better)
     "utility-S hourly run behind 1 day, wall s": (30, False),
     "utility-S hour: behind 1 day / behind 2 hours": (1.2, False),
     "flatness: 14-day / 1-day hourly run": (1.2, False),
-    "load / plain COPY": (0.8, True),
+    "load / N-stream COPY": (0.8, True),
     "fixed overhead (hour without new rows): dbt + checkpoint s": (10, False),
     "peak RSS of a flow process, MB": (1024, False),
     **{f"season: {name}, 60 days / 1 day": (season.FLAT, False) for name in season.FIGURES},
