@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 
 import pytest
 
 from orchestration.automations import ALL
+from tests.faults import wait_for
 from tests.prefect_ops import BIN, REPO, free_port, webhook_server
 
 pytestmark = pytest.mark.slow
@@ -46,19 +46,16 @@ def test_make_serve_installs_the_automations_on_the_server_it_starts(webhook):
         stop_server(settings)
     assert listed.returncode == 0, listed.stderr
     # a SIGTERM early in the worker's start once left it polling the stopped server for good (CI, 2026-12-05)
-    assert worker_pid and not _running(int(worker_pid)), "the worker outlived stop_worker"
+    assert worker_pid, "make serve started no worker"
+    wait_for(lambda: not _alive(int(worker_pid)), "the worker gone after stop_worker", timeout=5)
     for name in ALL:
         assert listed.stdout.count(name) == 1, (name, listed.stdout)
     assert "automation installed: smartgrid: run failed or crashed" in served.stderr
 
 
-def _running(pid: int, seconds: float = 5) -> bool:
-    """Whether `pid` still runs after up to `seconds` (a killed process takes a moment to go)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        time.sleep(0.2)
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
     return True
