@@ -4,9 +4,9 @@ utility-S: 100,000 meters (a register every 15 min) and 2,000 sensors reporting 
 frequency every minute: 880,000 source rows an hour. The history (2 hours, and a day and 2 hours: DAY_HOURS)
 is loaded and built first; then the next hour arrives, with 0.5 % of the previous hour's rows arriving late, and
 one hourly flow run (`smartgrid run --json`, a fresh process, as a worker starts it) is timed end to end and step
-by step, with each heavy dbt model. An hour with no new rows gives the fixed overhead. The loader's rows/s for
-that hour is compared with a binary COPY of the same rows into tables with raw's columns and indexes, in one
-stream and in N (copy_baseline).
+by step, with each heavy dbt model; behind a day, each model over 2 s is then profiled (benchmarks/profile.py).
+An hour with no new rows gives the fixed overhead. The loader's rows/s for that hour is compared with a binary
+COPY of the same rows into tables with raw's columns and indexes, in one stream and in N (copy_baseline).
 
 Both timed hours are 02:00 UTC, so they differ in history only. The first hour of a UTC day costs more at any
 age (its run rebuilds the day's last hour, so the UTC customer-day mart re-sums the whole finished day: 1.9 s ->
@@ -22,8 +22,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
-from benchmarks.fleet import Fleet, generate_hours
+from benchmarks.fleet import UTILITY_S, Fleet, generate_hours
 from benchmarks.harness import build_history, fresh_databases, hourly_run, say
+from benchmarks.profile import heavy_models, profile_models
 from orchestration.db.connection import connected
 from orchestration.sources import SOURCE_COLUMNS
 from orchestration.steps.copy_rows import stream_copy
@@ -108,6 +109,10 @@ def utility_s(fleet: Fleet, history_hours: int, *, limits: bool = True) -> dict:
     say(f"  the next hour ({late:,} late rows for the hour before): {run}")
     out = {"history hours": history_hours, "run": run}
     if limits:
+        name = "utility-s" if fleet == UTILITY_S else "utility-s-quick"
+        title = f"utility-S hour behind {history_hours} h: {fleet.meters:,} meters, {fleet.sensors:,} sensors; {run}"
+        out["profile"] = profile_models(warehouse, heavy_models(run), name, title)
+        say(f"  profiled {', '.join(out['profile'].get('models', {}))} -> {out['profile'].get('file')}")
         out["copy baseline"] = copy_baseline(warehouse, source, hour)
         out["idle"] = hourly_run(hour + timedelta(hours=1))
         say(f"  an hour without new rows: {out['idle']}")
