@@ -85,15 +85,20 @@ spans_to_pair as materialized (
 
 readings_to_pair as (
 
-    select meter_readings.*
+    -- each meter's span read through the (meter_id, reading_at) index; `offset 0` keeps the look-up apart, where a
+    -- join was planned as a hash join over every validated reading, a pass that grows with history
+    select span_readings.*
 
     from spans_to_pair
 
-    inner join meter_readings
-        on spans_to_pair.meter_id = meter_readings.meter_id
-        and meter_readings.reading_at between spans_to_pair.readings_from and spans_to_pair.readings_to
-
-    where meter_readings.is_valid
+    cross join lateral (
+        select meter_readings.*
+        from meter_readings
+        where meter_readings.meter_id = spans_to_pair.meter_id
+            and meter_readings.reading_at between spans_to_pair.readings_from and spans_to_pair.readings_to
+            and meter_readings.is_valid
+        offset 0  -- noqa: AM09
+    ) as span_readings
 
 ),
 

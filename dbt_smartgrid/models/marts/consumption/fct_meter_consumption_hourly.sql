@@ -18,7 +18,8 @@
     customer: the one named on the closing reading of the last interval that overlaps the hour.
 
     Incremental runs rebuild the meter-hours that received a rebuilt interval part, reading all parts of
-    those hours through the (meter_id, hour_start) index. A reading that names a new customer changes only the
+    those hours through the (meter_id, hour_start) index, meter-hour by meter-hour (`offset 0` keeps the look-up
+    apart: a join was planned as a hash join over every interval part, a pass that grows with history). A reading that names a new customer changes only the
     hours its intervals touch. -#}
 
 with
@@ -65,9 +66,13 @@ aggregated_to_meter_hour as (
 
     from meter_hours_to_rebuild
 
-    inner join interval_hours
-        on meter_hours_to_rebuild.meter_id = interval_hours.meter_id
-        and meter_hours_to_rebuild.hour_start = interval_hours.hour_start
+    cross join lateral (
+        select parts.*
+        from interval_hours as parts
+        where parts.meter_id = meter_hours_to_rebuild.meter_id
+            and parts.hour_start = meter_hours_to_rebuild.hour_start
+        offset 0  -- noqa: AM09
+    ) as interval_hours
 
     group by 1, 2
 
