@@ -1,0 +1,27 @@
+"""The bench's profile (benchmarks/profile.py) picks the models the issue names and reads the plans' figures."""
+
+from benchmarks.profile import _execution_ms, _wal_bytes, heavy_models
+
+PLAN = """Insert on int_meter_interval_hours  (cost=0.00..5963.0 rows=0 width=0) (actual time=2413..2413 rows=0 loops=1)
+  Buffers: shared hit=2818398 read=30113 dirtied=42195 written=15521
+  WAL: records=2020113 fpi=1213 bytes=183412345
+  ->  Seq Scan on profile_batch  (cost=0.00..5963.04 rows=403485 width=213) (actual time=0.0..45.8 rows=403485 loops=1)
+        WAL: records=12 fpi=0 bytes=777
+Planning Time: 0.1 ms
+Execution Time: 2430.618 ms"""
+
+
+def test_models_of_two_seconds_or_more_are_profiled_and_never_a_test():
+    run = {"wall": 60.0, "load": 14.0, "  fct_sensor_hourly": 1.9, "  int_meter_intervals": 5.2,
+           "  test assert_meter_hours_sum_their_parts": 9.0, "  fct_meter_consumption_hourly": 2.0}  # fmt: skip
+    assert heavy_models(run) == ["int_meter_intervals", "fct_meter_consumption_hourly"]
+
+
+def test_without_a_model_of_two_seconds_the_three_slowest_are_profiled():
+    run = {"wall": 9.0, "  a": 0.5, "  b": 1.5, "  c": 0.7, "  d": 0.9, "  test t": 1.9}
+    assert heavy_models(run) == ["b", "d", "c"]
+
+
+def test_the_statement_s_time_and_its_whole_wal_are_read_from_the_top_of_the_plan():
+    assert _execution_ms(PLAN) == 2431
+    assert _wal_bytes(PLAN) == 183412345
