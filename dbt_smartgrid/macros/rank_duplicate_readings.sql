@@ -6,9 +6,9 @@
     replaced_rows_where then replaces only those earlier rows. Earlier rows are looked up key by key through
     the key's index of `this`, only for new rows not after the latest time already here (a new hour has none):
     the look-up reads as many rows as late or resent rows bring (`offset 0` keeps it a look-up). A join on the
-    keys alone chose a pass over all of history; a join on the time range from the new rows' earliest time read
-    every row of the hours late rows reach (the whole previous hour for 0.5 % of it: 1.7 s of 4.4 s for the
-    utility-S sensor rows, benchmarks/profiles/utility-s.txt). Returns the ranked
+    keys alone chose a pass over all of history; a join on the time range from the new rows' earliest time could
+    read every row of the hours late rows reach (with fresh statistics, the whole previous hour for 0.5 % of it
+    late: 1.7 s of 4.4 s for the utility-S sensor rows, docs/scaling.md). Returns the ranked
     rows: `columns`, rule_failed, rejection_reason and is_valid. -#}
 {% macro rank_duplicate_readings(checked_rows, key_columns, columns) -%}
     {%- set time_column = key_columns[-1] %}
