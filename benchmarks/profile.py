@@ -108,9 +108,9 @@ def _explain(cur, statement: str) -> str:
     return "\n".join(line for (line,) in cur.fetchall())
 
 
-def _execution_ms(plan: str) -> float:
+def _execution_ms(plan: str) -> int:
     found = re.search(r"Execution Time: ([\d.]+) ms", plan)
-    return round(float(found.group(1))) if found else 0.0
+    return round(float(found.group(1))) if found else 0
 
 
 def _wal_bytes(plan: str) -> int:

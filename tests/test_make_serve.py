@@ -25,7 +25,7 @@ def test_make_serve_installs_the_automations_on_the_server_it_starts(webhook):
     """`SMARTGRID_ALERT_WEBHOOK_URL=... make serve`, then `prefect automation ls` with the profile `make serve`
     wrote (PREFECT_HOME=.smartgrid/prefect, docs/operations.md): the automations are on that server."""
     from orchestration.local.deployments import stop_worker
-    from orchestration.local.prefect_server import process_alive, stop_server
+    from orchestration.local.prefect_server import pid_alive, process_alive, stop_server
     from orchestration.settings import load_settings
 
     settings = load_settings()
@@ -47,15 +47,8 @@ def test_make_serve_installs_the_automations_on_the_server_it_starts(webhook):
     assert listed.returncode == 0, listed.stderr
     # a SIGTERM early in the worker's start once left it polling the stopped server for good (CI, 2026-12-05)
     assert worker_pid, "make serve started no worker"
-    wait_for(lambda: not _alive(int(worker_pid)), "the worker gone after stop_worker", timeout=5)
+    wait_for(lambda: not pid_alive(int(worker_pid)), "the worker gone after stop_worker", timeout=5)
     for name in ALL:
         assert listed.stdout.count(name) == 1, (name, listed.stdout)
     assert "automation installed: smartgrid: run failed or crashed" in served.stderr
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True

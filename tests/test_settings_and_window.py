@@ -64,6 +64,11 @@ def test_passwords_never_appear_in_reprs_descriptions_or_psql_urls():
 def test_socket_directories_become_host_parameters():
     uri = DbTarget("/tmp/pg sock", 5432, "wh", "postgres").libpq_uri()
     assert uri == "postgresql://postgres@/wh?host=%2Ftmp%2Fpg%20sock&port=5432"
+    from sqlalchemy.engine import make_url
+
+    url = make_url(DbTarget("/tmp/pg sock", 5432, "wh", "postgres").sqlalchemy_url(search_path="audit"))
+    assert (url.database, dict(url.query)) == ("wh", {"host": "/tmp/pg sock", "port": "5432",
+                                                      "options": "-csearch_path=audit"})  # fmt: skip
 
 
 def test_default_window_is_the_hour_before_the_reference():

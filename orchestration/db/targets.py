@@ -34,18 +34,19 @@ class DbTarget:
             return f"postgresql://{quote(self.user)}@/{quote(self.dbname)}?host={socket}&port={self.port}"
         return f"postgresql://{quote(self.user)}@{self.host}:{self.port}/{quote(self.dbname)}"
 
-    def sqlalchemy_url(self) -> str:
-        """For Great Expectations; carries the password, so it is only handed to GX in memory."""
-        from urllib.parse import quote
+    def sqlalchemy_url(self, search_path: str | None = None) -> str:
+        """For Great Expectations; carries the password, so it is only handed to GX in memory. With `search_path`,
+        the sessions it opens look up unqualified names there."""
+        from urllib.parse import quote, urlencode
 
         auth = quote(self.user, safe="")
         if self.password:
             auth += ":" + quote(self.password, safe="")
-        if self.host.startswith("/"):
-            return (
-                f"postgresql+psycopg2://{auth}@/{quote(self.dbname)}?host={quote(self.host, safe='')}&port={self.port}"
-            )
-        return f"postgresql+psycopg2://{auth}@{self.host}:{self.port}/{quote(self.dbname)}"
+        query = {"host": self.host, "port": self.port} if self.host.startswith("/") else {}
+        if search_path:
+            query["options"] = f"-csearch_path={search_path}"
+        server = "" if self.host.startswith("/") else f"{self.host}:{self.port}"
+        return f"postgresql+psycopg2://{auth}@{server}/{quote(self.dbname)}" + (f"?{urlencode(query)}" if query else "")
 
     def describe(self) -> str:
         """Safe to log: no password."""

@@ -145,10 +145,18 @@ def stop_server(settings: Settings) -> bool:
 
 def process_alive(pid_file: Path) -> bool:
     """Whether the process recorded in `pid_file` runs (False without the file)."""
+    try:
+        return pid_alive(int(pid_file.read_text()))
+    except (FileNotFoundError, ValueError):
+        return False
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs."""
     import os
 
     try:
-        os.kill(int(pid_file.read_text()), 0)
-    except (FileNotFoundError, ValueError, ProcessLookupError):
+        os.kill(pid, 0)
+    except ProcessLookupError:
         return False
     return True

@@ -156,9 +156,8 @@ def gx_context(settings: Settings, warehouse: DbTarget):
     background_imports.wait("great_expectations")
     import great_expectations as gx
 
-    url = warehouse.sqlalchemy_url()
     # the assets name the window views without a schema (GX deprecates schema_name): GX's sessions look in audit
-    runtime = {CONNECTION_ENV: f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{WINDOW_SCHEMA}"}
+    runtime = {CONNECTION_ENV: warehouse.sqlalchemy_url(search_path=WINDOW_SCHEMA)}
     return gx.get_context(mode="file", project_root_dir=str(settings.gx_root), runtime_environment=runtime)
 
 
