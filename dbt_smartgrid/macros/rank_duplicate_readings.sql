@@ -8,7 +8,7 @@
     the look-up reads as many rows as late or resent rows bring (`offset 0` keeps it a look-up). A join on the
     keys alone chose a pass over all of history; a join on the time range from the new rows' earliest time could
     read every row of the hours late rows reach (with fresh statistics, the whole previous hour for 0.5 % of it
-    late: 1.7 s of 4.4 s for the utility-S sensor rows, docs/scaling.md). Returns the ranked
+    late; docs/scaling.md). Returns the ranked
     rows: `columns`, rule_failed, rejection_reason and is_valid. -#}
 {% macro rank_duplicate_readings(checked_rows, key_columns, columns) -%}
     {%- set time_column = key_columns[-1] %}
