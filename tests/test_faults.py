@@ -180,6 +180,7 @@ def _kill_when_blocked(warehouse, process, application: str, database) -> None:
 
 def test_the_flow_process_killed_between_load_and_dbt_and_during_the_checkpoint(one_day, prefect_api):
     from orchestration.steps.gx_project import WINDOW_TABLE
+    from orchestration.steps.mart_backup import BACKUP_SCHEMA
 
     warehouse, source = one_day
     env = harness_env()
@@ -190,7 +191,8 @@ def test_the_flow_process_killed_between_load_and_dbt_and_during_the_checkpoint(
     # each time, new source rows (a new hour plus late rows for old hours) and a lock the test holds, on which
     # the run blocks at the point to kill it
     scenarios = [
-        ("between load and dbt", warehouse, "audit.mart_backup", "smartgrid-mart-backup"),
+        # the backup schema the run empties before dbt, held through a table of the test's in it
+        ("between load and dbt", warehouse, f"{BACKUP_SCHEMA}.held_by_test", "smartgrid-mart-backup"),
         ("during the checkpoint", warehouse, WINDOW_TABLE, "smartgrid-quality"),
     ]
     for number, (where, database, table, application) in enumerate(scenarios):
@@ -200,6 +202,8 @@ def test_the_flow_process_killed_between_load_and_dbt_and_during_the_checkpoint(
         before = raw_snapshot(warehouse)
         holder = psycopg2.connect(**database.connect_kwargs(), application_name="test-lock-holder")
         try:
+            if table.startswith(BACKUP_SCHEMA):
+                holder.cursor().execute(f"create schema if not exists {BACKUP_SCHEMA}; create table {table} ()")
             holder.cursor().execute(f"lock table {table} in access exclusive mode")
             process = subprocess.Popen(
                 cli_run(hour, hour + timedelta(hours=1)),

@@ -16,9 +16,11 @@
     3. The keys to replace go into their own temporary table, analyzed, so the planner knows how few they are and
        deletes through the target's key index. A join against an estimate instead chose a hash join over the
        whole table, a pass that grows with history (utility-S behind a day: 4.4 s of 10.6 M rows for an hour).
-    4. Mart backup: when SMARTGRID_MART_BACKUP=1 (the flow sets it), an incremental run on a model in the `marts`
-       schema first copies the rows it is about to delete into audit.mart_backup. If a later model or test of
-       the same `dbt build` fails, the flow puts those rows back and removes the new ones
+    4. Mart backup: when SMARTGRID_MART_BACKUP=1 (the flow sets it, after emptying the schema mart_backup), an
+       incremental run on a model in the `marts` schema first copies the rows it is about to delete into
+       mart_backup.<its name>, a table with the mart's columns (`create table ... as`: about ten times faster
+       than one jsonb row per mart row, 0.05 s against 0.47 s for 100,000 meter-hours). If a later model or test
+       of the same `dbt build` fails, the flow puts those rows back and removes the new ones
        (orchestration/steps/mart_backup.py), so a failed run leaves the marts as they were before it. -#}
 {% macro get_incremental_smartgrid_delete_insert_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
@@ -57,9 +59,9 @@
 
     {%- if target.schema == 'marts' and env_var('SMARTGRID_MART_BACKUP', '') == '1' %}
 
-        insert into audit.mart_backup (mart, row_data)
-        select '{{ target.identifier }}', to_jsonb(replaced)
-        from {{ target }} as replaced
+        create table mart_backup.{{ adapter.quote(target.identifier) }} as
+        select *
+        from {{ target }}
         where {{ replaced }};
     {%- endif %}
 
