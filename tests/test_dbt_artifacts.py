@@ -93,3 +93,36 @@ def test_a_failed_commands_target_path_stays_for_its_compiled_sql_a_week(tmp_pat
     os.utime(failed / FAILED_MARK, (week_ago, week_ago))
     private_target(settings)  # ... until it is older than a week
     assert not failed.exists()
+
+
+def test_each_vars_and_connection_keep_their_own_partial_parse_file(tmp_path, monkeypatch):
+    """dbt parses the whole project again when --vars or the connection differ from its partial-parse file's: the
+    hourly run after a daily one, or a test after another test's database. Each keeps a file of its own."""
+    from types import SimpleNamespace
+
+    from orchestration.steps.dbt_runner import KEEP_PARSE_SEEDS, PARTIAL_PARSE_FILE, parse_key, private_target, publish
+
+    settings = SimpleNamespace(dbt_project_dir=tmp_path)
+    monkeypatch.setenv("POSTGRES_DB", "warehouse_a")
+    hourly = parse_key(("build", "--selector", "hourly", "--vars", "{vee_day_checks: false}"))
+    daily = parse_key(("build", "--selector", "daily_run", "--vars", "{check_scope: since_last_daily_pass}"))
+    monkeypatch.setenv("POSTGRES_DB", "warehouse_b")
+    other_database = parse_key(("build", "--selector", "hourly", "--vars", "{vee_day_checks: false}"))
+    assert len({hourly, daily, other_database}) == 3
+
+    def command(key: str, writes: bytes | None = None) -> bytes | None:
+        """One dbt command: what its target path was seeded with; then it writes its own partial-parse file."""
+        path = private_target(settings, key)
+        seeded = (path / PARTIAL_PARSE_FILE).read_bytes() if (path / PARTIAL_PARSE_FILE).exists() else None
+        if writes is not None:
+            (path / PARTIAL_PARSE_FILE).write_bytes(writes)
+        publish(settings, path, parse_key=key)
+        return seeded
+
+    assert command(hourly, b"parsed with the hourly vars") is None  # the first command parses in full
+    assert command(daily, b"parsed with the daily vars") == b"parsed with the hourly vars"  # only the shared file
+    assert command(hourly) == b"parsed with the hourly vars"  # its own, although the daily run wrote last
+    assert command(other_database) == b"parsed with the hourly vars"  # none of its own: the last one shared
+    for number in range(KEEP_PARSE_SEEDS + 2):
+        command(f"key{number}", b"x")
+    assert len(list((tmp_path / "target" / "partial_parse").glob("*.msgpack"))) == KEEP_PARSE_SEEDS
