@@ -1,6 +1,7 @@
 -- Least privilege in the warehouse (`smartgrid db init-roles`, orchestration/db/roles.py). Safe to run again.
 --   loader       writes raw (owns it), nothing else
---   transformer  reads raw; owns staging, intermediate, marts, audit and reports (dbt, the checks, the backups)
+--   transformer  reads raw; owns staging, intermediate, marts, audit, reports and mart_backup (dbt, the checks,
+--                the backups of the marts' replaced rows)
 --   analyst      reads marts, audit.rejected_readings and the grid report's views in reports, nothing else
 -- The loader and the transformer also get CREATE on the database: the pipeline's `create schema if not exists`
 -- statements need it even when the schema exists (PostgreSQL checks the privilege first).
@@ -30,12 +31,14 @@ create schema if not exists intermediate;
 create schema if not exists marts;
 create schema if not exists audit;
 create schema if not exists reports;
+create schema if not exists mart_backup;
 alter schema raw owner to {loader};
 alter schema staging owner to {transformer};
 alter schema intermediate owner to {transformer};
 alter schema marts owner to {transformer};
 alter schema audit owner to {transformer};
 alter schema reports owner to {transformer};
+alter schema mart_backup owner to {transformer};
 
 -- objects an earlier run created under another role now belong to the role that writes them
 do $$
@@ -46,7 +49,7 @@ begin
         select n.nspname, c.relname, c.relkind
         from pg_class as c
         inner join pg_namespace as n on c.relnamespace = n.oid
-        where n.nspname in ('raw', 'staging', 'intermediate', 'marts', 'audit', 'reports')
+        where n.nspname in ('raw', 'staging', 'intermediate', 'marts', 'audit', 'reports', 'mart_backup')
             and c.relkind in ('r', 'p', 'v', 'm', 'S')
             and not exists (select from pg_depend as d where d.objid = c.oid and d.deptype = 'a')  -- owned sequences
     loop
