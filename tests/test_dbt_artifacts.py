@@ -95,19 +95,21 @@ def test_a_failed_commands_target_path_stays_for_its_compiled_sql_a_week(tmp_pat
     assert not failed.exists()
 
 
-def test_each_vars_and_connection_keep_their_own_partial_parse_file(tmp_path, monkeypatch):
+def test_each_vars_and_connection_keep_their_own_partial_parse_file(tmp_path):
     """dbt parses the whole project again when --vars or the connection differ from its partial-parse file's: the
     hourly run after a daily one, or a test after another test's database. Each keeps a file of its own."""
+    from dataclasses import replace
     from types import SimpleNamespace
 
+    from orchestration.settings import DbTarget
     from orchestration.steps.dbt_runner import KEEP_PARSE_SEEDS, PARTIAL_PARSE_FILE, parse_key, private_target, publish
 
     settings = SimpleNamespace(dbt_project_dir=tmp_path)
-    monkeypatch.setenv("POSTGRES_DB", "warehouse_a")
-    hourly = parse_key(("build", "--selector", "hourly", "--vars", "{vee_day_checks: false}"))
-    daily = parse_key(("build", "--selector", "daily_run", "--vars", "{check_scope: since_last_daily_pass}"))
-    monkeypatch.setenv("POSTGRES_DB", "warehouse_b")
-    other_database = parse_key(("build", "--selector", "hourly", "--vars", "{vee_day_checks: false}"))
+    warehouse = DbTarget(host="/tmp/pg", port=5432, dbname="warehouse_a", user="smartgrid")
+    hourly_args = ("build", "--selector", "hourly", "--vars", "{vee_day_checks: false}")
+    hourly = parse_key(hourly_args, warehouse)
+    daily = parse_key(("build", "--selector", "daily_run", "--vars", "{check_scope: since_last_daily_pass}"), warehouse)
+    other_database = parse_key(hourly_args, replace(warehouse, dbname="warehouse_b"))
     assert len({hourly, daily, other_database}) == 3
 
     def command(key: str, writes: bytes | None = None) -> bytes | None:

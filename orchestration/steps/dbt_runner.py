@@ -68,7 +68,7 @@ def run_dbt(
     needs a Prefect API); otherwise with dbt's own dbtRunner. Raises DbtFailure when anything failed.
     """
     with library_environment({**dbt_environment(settings, warehouse), **(extra_env or {})}):
-        return _invoke(settings, args, prefect)
+        return _invoke(settings, args, prefect, parse_key(args, warehouse))
 
 
 def parse_project(settings: Settings) -> None:
@@ -99,11 +99,11 @@ def private_target(settings: Settings, parse_key: str = "") -> Path:
     return path
 
 
-def parse_key(args: tuple[str, ...]) -> str:
-    """What dbt's partial parsing compares besides the files: the command's --vars and the connection (the
-    profile's variables, set by run_dbt)."""
+def parse_key(args: tuple[str, ...], warehouse: DbTarget) -> str:
+    """What dbt's partial parsing compares besides the files: the command's --vars and the connection (what
+    the profile reads, dbt_environment())."""
     vars_ = args[args.index("--vars") + 1] if "--vars" in args[:-1] else ""
-    connection = [os.environ.get(f"POSTGRES_{name}", "") for name in ("HOST", "PORT", "DB", "USER")]
+    connection = [str(value) for value in (warehouse.host, warehouse.port, warehouse.dbname, warehouse.user)]
     return hashlib.sha256("\0".join([vars_, *connection]).encode()).hexdigest()[:16]
 
 
@@ -166,8 +166,7 @@ def publish(settings: Settings, private: Path, failed: bool = False, parse_key: 
         shutil.rmtree(private, ignore_errors=True)
 
 
-def _invoke(settings: Settings, args: tuple[str, ...], prefect: bool) -> DbtReport:
-    key = parse_key(args)
+def _invoke(settings: Settings, args: tuple[str, ...], prefect: bool, key: str) -> DbtReport:
     private = private_target(settings, key)
     try:
         outcome = _invoke_in(settings, args, prefect, private)
