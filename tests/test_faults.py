@@ -194,19 +194,18 @@ def test_the_flow_process_killed_between_load_and_dbt_and_during_the_checkpoint(
     # the run blocks at the point to kill it
     scenarios = [
         # the backup schema the run empties before dbt, held through a table of the test's in it
-        ("between load and dbt", warehouse, f"{BACKUP_SCHEMA}.held_by_test", "smartgrid-mart-backup"),
-        ("during the checkpoint", warehouse, WINDOW_TABLE, "smartgrid-quality"),
-    ]
-    for number, (where, database, table, application) in enumerate(scenarios):
+        ("between load and dbt", warehouse, f"{BACKUP_SCHEMA}.held_by_test", "smartgrid-mart-backup",
+         f"create schema if not exists {BACKUP_SCHEMA}; create table {BACKUP_SCHEMA}.held_by_test ();"),
+        ("during the checkpoint", warehouse, WINDOW_TABLE, "smartgrid-quality", ""),
+    ]  # fmt: skip
+    for number, (where, database, table, application, prepare) in enumerate(scenarios):
         hour = day2 + timedelta(hours=number)
         simulate(source, hour, hour + timedelta(hours=1), SMALL, now=START + timedelta(days=2))
         query(source, f"update meter_readings set created_at = created_at where id % 50 = {number}; select 1")
         before = raw_snapshot(warehouse)
         holder = psycopg2.connect(**database.connect_kwargs(), application_name="test-lock-holder")
         try:
-            if table.startswith(BACKUP_SCHEMA):
-                holder.cursor().execute(f"create schema if not exists {BACKUP_SCHEMA}; create table {table} ()")
-            holder.cursor().execute(f"lock table {table} in access exclusive mode")
+            holder.cursor().execute(f"{prepare} lock table {table} in access exclusive mode")
             process = subprocess.Popen(
                 cli_run(hour, hour + timedelta(hours=1)),
                 env=env,

@@ -90,8 +90,8 @@ def private_target(settings: Settings, parse_key: str = "") -> Path:
     _remove_orphans(runs)
     path = runs / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
     path.mkdir(parents=True)
-    shared = shared_target(settings) / PARTIAL_PARSE_FILE
-    for seed in (shared_target(settings) / PARSE_SEEDS / f"{parse_key}.msgpack", shared) if parse_key else (shared,):
+    seeds = [_parse_seed(settings, parse_key)] if parse_key else []
+    for seed in [*seeds, shared_target(settings) / PARTIAL_PARSE_FILE]:
         if seed.exists():
             with contextlib.suppress(OSError):  # replaced or removed meanwhile: dbt parses in full
                 shutil.copyfile(seed, path / PARTIAL_PARSE_FILE)
@@ -113,14 +113,18 @@ def _keep_parse_seed(settings: Settings, private: Path, key: str) -> None:
     produced = private / PARTIAL_PARSE_FILE
     if not key or not produced.exists():
         return
-    seeds = shared_target(settings) / PARSE_SEEDS
-    seeds.mkdir(exist_ok=True)
-    staged = seeds / f".{key}-{uuid.uuid4().hex[:8]}"
+    kept = _parse_seed(settings, key)
+    kept.parent.mkdir(exist_ok=True)
+    staged = kept.with_name(f".{key}-{uuid.uuid4().hex[:8]}")
     shutil.copyfile(produced, staged)
-    os.replace(staged, seeds / f"{key}.msgpack")
-    for old in sorted(seeds.glob("*.msgpack"), key=_mtime, reverse=True)[KEEP_PARSE_SEEDS:]:
+    os.replace(staged, kept)
+    for old in sorted(kept.parent.glob("*.msgpack"), key=_mtime, reverse=True)[KEEP_PARSE_SEEDS:]:
         with contextlib.suppress(OSError):
             old.unlink()
+
+
+def _parse_seed(settings: Settings, key: str) -> Path:
+    return shared_target(settings) / PARSE_SEEDS / f"{key}.msgpack"
 
 
 def _mtime(path: Path) -> float:

@@ -24,8 +24,7 @@ def clear(warehouse: DbTarget) -> None:
     and two concurrent `create schema if not exists` collide in pg_namespace. Each mart's table is then created
     by its own model (one thread per table), with the mart's columns as they are at that moment."""
     with connected(warehouse, application="smartgrid-mart-backup") as conn, conn.cursor() as cur:
-        cur.execute(f"drop schema if exists {BACKUP_SCHEMA} cascade")
-        cur.execute(f"create schema {BACKUP_SCHEMA}")
+        _empty_backup_schema(cur)
 
 
 def restore(warehouse: DbTarget, watermarks_before: dict[str, datetime | None]) -> dict[str, int]:
@@ -45,9 +44,13 @@ def restore(warehouse: DbTarget, watermarks_before: dict[str, datetime | None]) 
                 listed = ", ".join(f'"{c}"' for c in columns)
                 cur.execute(f'insert into marts.{mart} ({listed}) select {listed} from {BACKUP_SCHEMA}."{mart}"')
                 restored[mart] = cur.rowcount
-        cur.execute(f"drop schema if exists {BACKUP_SCHEMA} cascade")
-        cur.execute(f"create schema {BACKUP_SCHEMA}")
+        _empty_backup_schema(cur)
     return restored
+
+
+def _empty_backup_schema(cur) -> None:
+    cur.execute(f"drop schema if exists {BACKUP_SCHEMA} cascade")
+    cur.execute(f"create schema {BACKUP_SCHEMA}")
 
 
 def backed_up_columns(cur, mart: str) -> list[str]:
