@@ -25,6 +25,7 @@ def clear(warehouse: DbTarget) -> None:
     by its own model (one thread per table), with the mart's columns as they are at that moment."""
     with connected(warehouse, application="smartgrid-mart-backup") as conn, conn.cursor() as cur:
         _empty_backup_schema(cur)
+        cur.execute("drop table if exists audit.mart_backup")  # its jsonb predecessor, in warehouses built before
 
 
 def restore(warehouse: DbTarget, watermarks_before: dict[str, datetime | None]) -> dict[str, int]:
