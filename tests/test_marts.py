@@ -130,6 +130,29 @@ def test_a_mart_built_before_its_not_null_constraints_gets_them_and_refuses_a_nu
         query(warehouse, f"update {mart} set estimated_kwh = null where meter_id = 'M1'; select 1")
 
 
+def test_the_intermediate_tables_hold_their_declared_not_null_columns_and_refuse_a_null(settings, marts_built):
+    """The incremental intermediate tables have no contract, so dbt writes no constraint into their DDL: the
+    post-hook sets the NOT NULL their yml declares (macros/enforce_not_null_constraints.sql), in place of a
+    not_null test node each in every hourly build."""
+    import psycopg2
+
+    warehouse, _ = marts_built
+    declared = {  # as in models/intermediate/readings and validated/*.yml
+        "int_sensor_readings_validated": {"event_id", "hour_start"},
+        "int_meter_readings_validated": {"event_id", "hour_start"},
+        "int_meter_intervals": {"meter_id", "ended_at"},
+        "int_meter_interval_hours": {"meter_id", "hour_start", "energy_kwh"},
+    }
+    for table, columns in declared.items():
+        columns_of = f"select attname from pg_attribute where attrelid = 'intermediate.{table}'::regclass"
+        not_null = query(warehouse, f"{columns_of} and attnum > 0 and attnotnull")
+        assert columns <= {name for (name,) in not_null}, table
+    parts = "intermediate.int_meter_interval_hours"
+    assert scalar(warehouse, f"select count(*) from {parts} where meter_id = 'M1'") > 0
+    with pytest.raises(psycopg2.errors.NotNullViolation):
+        query(warehouse, f"update {parts} set energy_kwh = null where meter_id = 'M1'; select 1")
+
+
 def test_session_time_zone_does_not_move_the_hours(settings, marts_built, monkeypatch):
     warehouse, _ = marts_built
     before = {

@@ -1,9 +1,11 @@
-{#- Post-hook of every mart (dbt_project.yml): the columns whose yml declares a `not_null` constraint get it on
-    a table that was created without it. dbt writes a contract's constraints only into the DDL that creates the
-    table, and the marts of a warehouse built before 2026-12-06 tested those columns with not_null tests (a test
-    node each, on every hourly build) instead. The first run after the change sets each missing NOT NULL once
-    (PostgreSQL reads the table to check it, under an exclusive lock: seconds to minutes on a season's mart);
-    every later run finds none missing in the catalog and changes nothing. -#}
+{#- Post-hook of every mart and intermediate model (dbt_project.yml): on an incremental table, the columns whose
+    yml declares a `not_null` constraint get NOT NULL where the table lacks it. dbt writes constraints only into
+    the DDL of a model with an enforced contract (the marts), and only when it creates the table: the
+    intermediate tables have no contract, and the marts of a warehouse built before 2026-12-06 were created
+    without them. A not_null data test would cost a test node in every hourly build; the constraint refuses the
+    null row in the insert itself. Setting a missing NOT NULL reads the table once, under an exclusive lock
+    (seconds to minutes on a season's table), at the first build after the table was created or the yml changed;
+    every later build finds none missing in the catalog and changes nothing. -#}
 {% macro enforce_not_null_constraints() -%}
     {%- set columns = [] -%}
     {%- for column in model.columns.values() -%}
