@@ -83,21 +83,18 @@ def test_every_source_model_and_column_is_described_and_models_state_their_grain
     assert len(models(manifest)) >= 8
 
 
-def test_marts_enforce_their_contract_and_test_their_primary_key(manifest):
+def test_marts_enforce_their_contract_and_their_primary_key(manifest):
+    """A mart's key is a unique index on columns with a not_null constraint (the table refuses a duplicate or
+    null key; tests/test_marts.py shows it), not a unique and a not_null test node in every hourly build."""
     by_name = models(manifest)
     for mart, grain in (MARTS | NETWORK_MARTS).items():
         model = by_name[mart]
         assert model.config.contract.enforced, mart
         assert model.config.on_schema_change in ("append_new_columns", "fail"), mart
         assert [c.name for c in model.columns.values() if not c.data_type] == [], mart
-        tests = generic_tests_of(manifest, model)
-        combination = [
-            t.test_metadata.kwargs["combination_of_columns"]
-            for t in tests
-            if t.test_metadata.name == "unique_combination_of_columns"
-        ]
-        not_null = {t.column_name for t in tests if t.test_metadata.name == "not_null"}
-        assert combination == [grain], mart
+        unique_indexes = [index["columns"] for index in model.config.get("indexes", []) if index.get("unique")]
+        assert unique_indexes == [list(grain)], mart
+        not_null = {c.name for c in model.columns.values() if any(k.type == "not_null" for k in c.constraints)}
         assert set(grain) <= not_null, mart
     # a customer-day sums exactly its meter-hours: the daily run's check over the days it rebuilt (a relationships
     # test to the hourly mart read all of history every hour)

@@ -153,6 +153,40 @@ def test_the_intermediate_tables_hold_their_declared_not_null_columns_and_refuse
         query(warehouse, f"update {parts} set energy_kwh = null where meter_id = 'M1'; select 1")
 
 
+def test_every_mart_key_is_a_unique_index_on_not_null_columns_and_refuses_a_duplicate(settings, marts_built):
+    """The marts' keys (and the intervals') are not tested by a unique and a not_null test node each in every
+    hourly build: the table's unique index (config `indexes`) on NOT NULL columns refuses a duplicate or null key."""
+    import psycopg2
+
+    warehouse, _ = marts_built
+    keys = {  # the grain each model's yml states
+        "marts.fct_sensor_hourly": {"sensor_id", "sensor_type", "hour_start"},
+        "marts.fct_meter_consumption_hourly": {"meter_id", "hour_start"},
+        "marts.fct_meter_consumption_hourly_vee": {"meter_id", "hour_start"},
+        "marts.fct_customer_consumption_daily": {"customer_id", "day"},
+        "marts.fct_customer_consumption_daily_local": {"customer_id", "local_day"},
+        "marts.fct_transformer_loading_hourly": {"transformer_id", "hour_start"},
+        "marts.fct_feeder_loading_hourly": {"feeder_id", "hour_start"},
+        "intermediate.int_meter_intervals": {"meter_id", "ended_at"},
+    }
+    for table, key in keys.items():
+        unique_indexes = query(
+            warehouse,
+            "select array_agg(a.attname::text) from pg_index i join pg_attribute a on a.attrelid = i.indrelid "
+            "and a.attnum = any(i.indkey) where i.indrelid = %s::regclass and i.indisunique group by i.indexrelid",
+            (table,),
+        )
+        assert key in [set(columns) for (columns,) in unique_indexes], table
+        not_null = query(warehouse, "select attname from pg_attribute where attrelid = %s::regclass and attnotnull",
+                         (table,))  # fmt: skip
+        assert key <= {name for (name,) in not_null}, table
+    hourly = "marts.fct_meter_consumption_hourly"
+    with pytest.raises(psycopg2.errors.UniqueViolation):
+        query(warehouse, f"insert into {hourly} select * from {hourly} where meter_id = 'M1' limit 1; select 1")
+    with pytest.raises(psycopg2.errors.NotNullViolation):
+        query(warehouse, f"update {hourly} set hour_start = null where meter_id = 'M1'; select 1")
+
+
 def test_session_time_zone_does_not_move_the_hours(settings, marts_built, monkeypatch):
     warehouse, _ = marts_built
     before = {
