@@ -92,21 +92,6 @@ def test_repeated_and_overlapping_loads_keep_each_row_once(fresh_databases):
     assert raw_event_ids(warehouse, "sensor_data") == ["s1", "s2", "s3", "s4", "s5"]
 
 
-def test_raw_refuses_a_second_row_with_an_event_id_and_a_row_without_one(fresh_databases):
-    """raw's event_id is `not null unique` (orchestration/sources.py): the dbt project relies on it instead of a
-    unique and a not_null test of event_id on the sources and the staging views in every hourly build."""
-    warehouse, source = fresh_databases
-    insert_sensor_rows(source, [sensor("s1", "01:10")])
-    insert_meter_rows(source, [meter("m1", "01:15")])
-    load_raw(warehouse, source, at("01:00"), at("02:00"))
-    for table in ("sensor_data", "meter_readings"):
-        with pytest.raises(psycopg2.errors.UniqueViolation):
-            query(warehouse, f"insert into raw.{table} select * from raw.{table}; select 1")
-        with pytest.raises(psycopg2.errors.NotNullViolation):
-            query(warehouse, f"update raw.{table} set event_id = null; select 1")
-        assert raw_event_ids(warehouse, table) == ["s1" if table == "sensor_data" else "m1"]
-
-
 def test_rows_arriving_late_and_out_of_id_order_are_found(fresh_databases):
     warehouse, source = fresh_databases
     insert_meter_rows(source, [meter("m1", "01:00", id=100), meter("m2", "05:00", id=101)])

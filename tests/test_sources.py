@@ -3,10 +3,13 @@ loader's and the simulator's column lists come from it, and dbt's source definit
 
 from __future__ import annotations
 
+import psycopg2
+import pytest
 import yaml
 
 from orchestration.sources import NETWORK_COLUMNS, SOURCE_COLUMNS
-from tests.helpers import query
+from orchestration.steps.loader import load_raw
+from tests.helpers import at, insert_meter_rows, insert_sensor_rows, query
 
 # hand-copied from docs/data-contract.md §1, so that a change to sources.py is a change to the contract too
 CONTRACT = {
@@ -51,3 +54,20 @@ def test_the_generated_tables_have_the_declared_columns(fresh_databases):
     assert sensors_in_raw[0] == ("id", "bigint", "NO", False)  # raw keeps the source's ids: no sequence
     assert sensors_in_raw[4] == ("value", "numeric", "NO", False)
     assert sensors_in_raw[-1] == ("_loaded_at", "timestamp with time zone", "NO", False)
+
+
+def test_raw_refuses_a_second_row_with_an_event_id_and_a_row_without_one(fresh_databases):
+    """raw's event_id is `not null unique` (the loader's `on conflict (event_id)` needs the index): the dbt project
+    relies on it instead of a unique and a not_null test of event_id in every hourly build."""
+    warehouse, source = fresh_databases
+    insert_sensor_rows(source, [{"event_id": "s1", "sensor_id": "S1", "sensor_type": "voltage", "value": 230.5,
+                                 "timestamp": at("01:10")}])  # fmt: skip
+    insert_meter_rows(source, [{"event_id": "m1", "meter_id": "M1", "customer_id": "C1", "reading": 10.0,
+                                "timestamp": at("01:15")}])  # fmt: skip
+    load_raw(warehouse, source, at("01:00"), at("02:00"))
+    for table, event_id in (("sensor_data", "s1"), ("meter_readings", "m1")):
+        with pytest.raises(psycopg2.errors.UniqueViolation):
+            query(warehouse, f"insert into raw.{table} select * from raw.{table}; select 1")
+        with pytest.raises(psycopg2.errors.NotNullViolation):
+            query(warehouse, f"update raw.{table} set event_id = null; select 1")
+        assert query(warehouse, f"select event_id from raw.{table}") == [(event_id,)]

@@ -204,8 +204,12 @@
 {% endmacro %}
 
 
-{#- The model's grain: the columns of its unique_combination_of_columns test, else its `unique` column. -#}
+{#- The model's grain: the columns of its unique index (config `indexes`: the marts' keys), else of its
+    unique_combination_of_columns test, else its `unique` column. -#}
 {% macro _compare_grain(node) %}
+    {%- for index in node.config.get('indexes') or [] if index.get('unique') -%}
+        {{ return(index['columns']) }}
+    {%- endfor -%}
     {%- set unique_columns = [] -%}
     {%- for test in graph.nodes.values()
         if test.resource_type == 'test' and test.attached_node == node.unique_id and test.test_metadata -%}
@@ -219,5 +223,5 @@
         {{ return(unique_columns[:1]) }}
     {%- endif -%}
     {{ exceptions.raise_compiler_error(
-        node.name ~ " has no unique_combination_of_columns or unique test: pass key_columns") }}
+        node.name ~ " has no unique index, unique_combination_of_columns or unique test: pass key_columns") }}
 {% endmacro %}
