@@ -1,4 +1,4 @@
-{#- Post-hook of every mart and intermediate model (dbt_project.yml): on an incremental table, the columns whose
+{#- Post-hook of every model (dbt_project.yml), SQL only for an incremental table: the columns whose
     yml declares a `not_null` constraint get NOT NULL where the table lacks it. dbt writes constraints only into
     the DDL of a model with an enforced contract (the marts), and only when it creates the table: the
     intermediate tables have no contract, and the marts of a warehouse built before 2026-12-06 were created
