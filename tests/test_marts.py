@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+import psycopg2
 import pytest
 
 from orchestration.steps.loader import load_raw
@@ -15,6 +16,13 @@ from tests.helpers import at, build, d, insert_meter_rows, insert_sensor_rows, m
 from tests.marts_dataset import END, INITIAL_METER_HOURS, METER_ROWS, SENSOR_ROWS, h, meter_hour
 
 pytestmark = pytest.mark.slow
+
+
+def not_null_columns(warehouse, table: str) -> set[str]:
+    """The columns of `table` (schema.name) that are NOT NULL in the warehouse."""
+    rows = query(warehouse, "select attname from pg_attribute where attrelid = %s::regclass and attnum > 0 "
+                 "and attnotnull", (table,))  # fmt: skip
+    return {name for (name,) in rows}
 
 
 def test_late_rows_rebuild_old_hours_on_both_sides(settings, marts_built):
@@ -117,25 +125,21 @@ def test_a_mart_built_before_its_not_null_constraints_gets_them_and_refuses_a_nu
     """The marts' columns other than their key are NOT NULL in the table (a constraint in the yml), not a
     not_null test node each in every hourly build. dbt writes a contract's constraints only into the DDL that
     creates a table, so a mart created before the yml declared them gets them at its next build."""
-    import psycopg2
-
     warehouse, _ = marts_built
     mart = "marts.fct_meter_consumption_hourly"
-    not_null = f"select attnotnull from pg_attribute where attrelid = '{mart}'::regclass and attname = 'estimated_kwh'"
-    assert scalar(warehouse, not_null)  # created with the constraint
+    assert "estimated_kwh" in not_null_columns(warehouse, mart)  # created with the constraint
     query(warehouse, f"alter table {mart} alter column estimated_kwh drop not null; select 1")  # as before
+    assert "estimated_kwh" not in not_null_columns(warehouse, mart)
     build(settings, warehouse)
-    assert scalar(warehouse, not_null)
+    assert "estimated_kwh" in not_null_columns(warehouse, mart)
     with pytest.raises(psycopg2.errors.NotNullViolation):
         query(warehouse, f"update {mart} set estimated_kwh = null where meter_id = 'M1'; select 1")
 
 
-def test_the_intermediate_tables_hold_their_declared_not_null_columns_and_refuse_a_null(settings, marts_built):
+def test_the_intermediate_tables_hold_their_declared_not_null_columns_and_refuse_a_null(marts_built):
     """The incremental intermediate tables have no contract, so dbt writes no constraint into their DDL: the
     post-hook sets the NOT NULL their yml declares (macros/enforce_not_null_constraints.sql), in place of a
     not_null test node each in every hourly build."""
-    import psycopg2
-
     warehouse, _ = marts_built
     declared = {  # as in models/intermediate/readings and validated/*.yml
         "int_sensor_readings_validated": {"event_id", "hour_start"},
@@ -144,20 +148,16 @@ def test_the_intermediate_tables_hold_their_declared_not_null_columns_and_refuse
         "int_meter_interval_hours": {"meter_id", "hour_start", "energy_kwh"},
     }
     for table, columns in declared.items():
-        columns_of = f"select attname from pg_attribute where attrelid = 'intermediate.{table}'::regclass"
-        not_null = query(warehouse, f"{columns_of} and attnum > 0 and attnotnull")
-        assert columns <= {name for (name,) in not_null}, table
+        assert columns <= not_null_columns(warehouse, f"intermediate.{table}"), table
     parts = "intermediate.int_meter_interval_hours"
     assert scalar(warehouse, f"select count(*) from {parts} where meter_id = 'M1'") > 0
     with pytest.raises(psycopg2.errors.NotNullViolation):
         query(warehouse, f"update {parts} set energy_kwh = null where meter_id = 'M1'; select 1")
 
 
-def test_every_mart_key_is_a_unique_index_on_not_null_columns_and_refuses_a_duplicate(settings, marts_built):
+def test_every_mart_key_is_a_unique_index_on_not_null_columns_and_refuses_a_duplicate(marts_built):
     """The marts' keys (and the intervals') are not tested by a unique and a not_null test node each in every
     hourly build: the table's unique index (config `indexes`) on NOT NULL columns refuses a duplicate or null key."""
-    import psycopg2
-
     warehouse, _ = marts_built
     keys = {  # the grain each model's yml states
         "marts.fct_sensor_hourly": {"sensor_id", "sensor_type", "hour_start"},
@@ -177,9 +177,7 @@ def test_every_mart_key_is_a_unique_index_on_not_null_columns_and_refuses_a_dupl
             (table,),
         )
         assert key in [set(columns) for (columns,) in unique_indexes], table
-        not_null = query(warehouse, "select attname from pg_attribute where attrelid = %s::regclass and attnotnull",
-                         (table,))  # fmt: skip
-        assert key <= {name for (name,) in not_null}, table
+        assert key <= not_null_columns(warehouse, table), table
     hourly = "marts.fct_meter_consumption_hourly"
     with pytest.raises(psycopg2.errors.UniqueViolation):
         query(warehouse, f"insert into {hourly} select * from {hourly} where meter_id = 'M1' limit 1; select 1")
