@@ -22,11 +22,11 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
-from orchestration.results.model import DbtReport, DbtTest
+from orchestration.results.model import DbtReport
 from orchestration.settings import DbTarget, Settings, library_environment
 from orchestration.steps import background_imports
+from orchestration.steps.dbt_report import summarize
 
-FAILED_STATUSES = {"error", "fail", "runtime error"}
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 PARSE_SEEDS = "partial_parse"  # under target/: one partial-parse file per --vars and connection
 KEEP_PARSE_SEEDS = 8
@@ -210,36 +210,6 @@ def _invoke_in(settings: Settings, args: tuple[str, ...], prefect: bool, target_
         error = None if result.exception is None else _last_line(result.exception)
         raise DbtFailure(outcome, error)
     return outcome
-
-
-def summarize(command: str, result, seconds: float) -> DbtReport:
-    """Turn a dbtRunnerResult into counts per status and one line per failed node."""
-    outcome = DbtReport(command=command, success=bool(result.success), seconds=seconds)
-    for node_result in getattr(result.result, "results", None) or []:
-        status = str(getattr(node_result.status, "value", node_result.status)).lower()
-        outcome.status_counts[status] = outcome.status_counts.get(status, 0) + 1
-        node = node_result.node
-        outcome.nodes.append(
-            {"node": node.unique_id, "status": status, "seconds": round(node_result.execution_time or 0, 2)}
-        )
-        if status in FAILED_STATUSES:
-            message = ((node_result.message or status).strip().splitlines() or [status])[0]
-            outcome.failures.append(f"{node.resource_type} {node.name}: {message}")
-        if str(getattr(node.resource_type, "value", node.resource_type)) == "test":
-            outcome.tests.append(data_test_result(node, node_result, status))
-    return outcome
-
-
-def data_test_result(node, node_result, status: str) -> DbtTest:
-    """A dbt data test's result: what it checked, how severe a failure is, how many rows failed."""
-    attached = getattr(node, "attached_node", None) or next(iter(node.depends_on.nodes), "")
-    return DbtTest(
-        name=node.name,
-        checked_object=attached.split(".")[-1],
-        severity="critical" if str(node.config.severity).lower() == "error" else "warning",
-        status=status,
-        failures=getattr(node_result, "failures", None),
-    )
 
 
 def _last_line(exc: BaseException) -> str:
