@@ -7,6 +7,7 @@ All times are on 2026-03-10, UTC.
 from __future__ import annotations
 
 import os
+import shutil
 
 import psycopg2
 import pytest
@@ -183,6 +184,32 @@ def test_every_mart_key_is_a_unique_index_on_not_null_columns_and_refuses_a_dupl
         query(warehouse, f"insert into {hourly} select * from {hourly} where meter_id = 'M1' limit 1; select 1")
     with pytest.raises(psycopg2.errors.NotNullViolation):
         query(warehouse, f"update {hourly} set hour_start = null where meter_id = 'M1'; select 1")
+
+
+def test_a_model_writing_a_duplicate_key_fails_the_build_naming_the_constraint(settings, marts_built, tmp_path):
+    """A mart's unique index refuses a duplicate key (no test node checks it): the build fails, its message
+    carries the database's line that says what was refused, and the mart keeps its rows."""
+    from orchestration.steps.dbt_runner import DbtFailure
+
+    warehouse, source = marts_built
+    before = mart_rows(warehouse, "fct_sensor_hourly")
+    # a new sensor-hour (validated on the way: +fct_sensor_hourly), then a model that writes each of its rows twice
+    insert_sensor_rows(source, [{"event_id": "v-new", "sensor_id": "S1", "sensor_type": "voltage", "value": 231,
+                                 "timestamp": at("14:10"), "created_at": at("+1 09:00")}])  # fmt: skip
+    assert load_raw(warehouse, source, at("+1 09:00"), at("+1 10:00")).rows_loaded == 1
+    shutil.copytree(
+        settings.dbt_project_dir, tmp_path / "dbt_smartgrid", ignore=shutil.ignore_patterns("target", "logs")
+    )
+    model = tmp_path / "dbt_smartgrid" / "models" / "marts" / "grid" / "fct_sensor_hourly.sql"
+    sql = model.read_text()
+    assert sql.rstrip().endswith("select * from final")
+    model.write_text(sql.rstrip() + " union all select * from final\n")
+    with pytest.raises(DbtFailure) as failed:
+        changed = settings.model_copy(update={"repo_root": tmp_path})  # its unit tests would fail first: left out
+        build(changed, warehouse, "--select", "+fct_sensor_hourly", "--exclude-resource-type", "unit_test")
+    assert "model fct_sensor_hourly: Database Error" in str(failed.value)
+    assert "duplicate key value violates unique constraint" in str(failed.value)
+    assert mart_rows(warehouse, "fct_sensor_hourly") == before
 
 
 def test_session_time_zone_does_not_move_the_hours(settings, marts_built, monkeypatch):

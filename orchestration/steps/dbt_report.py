@@ -19,8 +19,7 @@ def summarize(command: str, result, seconds: float) -> DbtReport:
             {"node": node.unique_id, "status": status, "seconds": round(node_result.execution_time or 0, 2)}
         )
         if status in FAILED_STATUSES:
-            message = ((node_result.message or status).strip().splitlines() or [status])[0]
-            outcome.failures.append(f"{node.resource_type} {node.name}: {message}")
+            outcome.failures.append(f"{node.resource_type} {node.name}: {_failure_line(node_result.message, status)}")
         if str(getattr(node.resource_type, "value", node.resource_type)) == "test":
             outcome.tests.append(data_test_result(node, node_result, status))
     return outcome
@@ -37,3 +36,11 @@ def data_test_result(node, node_result, status: str) -> DbtTest:
         failures=getattr(node_result, "failures", None),
     )
 
+
+def _failure_line(message: str | None, status: str) -> str:
+    """A failed node's message in one line: dbt's first line, and for a database error the database's own line
+    after it (a row a table refuses: `duplicate key value violates unique constraint "..."`)."""
+    lines = [line.strip() for line in (message or status).splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].startswith("Database Error") and not lines[1].startswith("compiled code at"):
+        return f"{lines[0]}: {lines[1]}"
+    return lines[0] if lines else status
