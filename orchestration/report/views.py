@@ -1,8 +1,8 @@
 """The report's views (dbt_smartgrid/models/reports, tag `report`): created by dbt only when needed.
 
 They stay out of the hourly `dbt build` (its per-node overhead is the pipeline's main cost). Views need no
-refresh when data changes, only when they are missing (a new warehouse, or a `--full-refresh` of a mart, which
-drops the views on it) or when their definition changed. The definition is fingerprinted (the report models'
+refresh when data changes, only when they are missing (a new warehouse, or a view or table they read recreated by
+dbt, which drops the views on it) or when their definition changed. The definition is fingerprinted (the report models'
 files and dbt_project.yml, which holds the vars they read) and the fingerprint kept as the comment of the
 `reports` schema; a mismatch or a missing view runs `dbt run --selector report`.
 """

@@ -70,7 +70,7 @@ grant select on all tables in schema raw to {transformer};
 alter default privileges for role {loader} in schema raw grant select on tables to {transformer};
 
 -- the analyst reads the marts (now and as dbt recreates them) and, in audit, only rejected_readings
--- (dbt recreates that view each build; its post-hook grant_select_to_analyst grants it again)
+-- (when dbt recreates that view, its post-hook grant_select_to_analyst grants it again)
 grant usage on schema marts, audit to {analyst};
 grant select on all tables in schema marts to {analyst};
 alter default privileges for role {transformer} in schema marts grant select on tables to {analyst};
