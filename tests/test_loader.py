@@ -112,6 +112,24 @@ def test_rows_arriving_late_and_out_of_id_order_are_found(fresh_databases):
     assert raw_event_ids(warehouse, "meter_readings") == ["m-backlog", "m-late", "m-out-of-order", "m1", "m2"]
 
 
+def test_each_row_is_copied_once_late_rows_do_not_copy_their_hour_again(fresh_databases):
+    """The rows above the previous load's highest id are copied first; an hour that still differs after them is
+    copied without them (steps/reconcile.py). Before, every changed hour was copied whole: 20 rows for these 8."""
+    warehouse, source = fresh_databases
+    insert_meter_rows(source, [meter(f"h1-{m:02d}", f"01:{m:02d}") for m in range(0, 60, 5)])  # ids 1-12, hour 01
+    insert_meter_rows(source, [meter("h2-early", "02:01")])  # id 13: in the source, past the first window's end
+    assert load_raw(warehouse, source, at("01:00"), at("02:00")).rows_loaded == 12
+    # hour 02's other rows (ids 14-18) and two late rows for hour 01 (ids 19, 20)
+    later = [meter(f"h2-{m}", f"02:{m}") for m in (10, 20, 30, 40, 50)] + [meter("h1-late-a", "01:03"),
+                                                                            meter("h1-late-b", "01:07")]  # fmt: skip
+    insert_meter_rows(source, later)
+    second = load_raw(warehouse, source, at("02:00"), at("03:00")).tables["meter_readings"]
+    # the 7 rows above id 13, then hour 02 (6 rows in the source, 5 in raw) without them: h2-early
+    assert (second.rows_copied, second.rows_loaded) == (8, 8)
+    assert second.changed_hours == [at("02:00").isoformat()]  # hour 01: 14 rows and the same ids on both sides
+    assert len(raw_event_ids(warehouse, "meter_readings")) == 20
+
+
 def test_concurrent_loads_do_not_double_rows(fresh_databases):
     warehouse, source = fresh_databases
     insert_sensor_rows(source, [sensor(f"s{i:03d}", f"{i // 60:02d}:{i % 60:02d}") for i in range(600)])

@@ -28,8 +28,8 @@ class TableLoad(Report):
     """One source table's part of a load (steps/loader.py)."""
 
     table: str
-    hours_copied: int = 0  # source hours whose fingerprint differed from raw
-    rows_copied: int = 0  # rows streamed from the source (changed hours, and rows above the previous id)
+    hours_copied: int = 0  # source hours whose fingerprint differed from raw after the rows above the previous id
+    rows_copied: int = 0  # rows streamed from the source (rows above the previous id, and those changed hours)
     rows_loaded: int = 0  # rows new to raw
     window_rows: int = 0  # source rows with "timestamp" inside the run's window
     changed_hours: list[str] = Field(default_factory=list)  # the hours copied (UTC, ISO), oldest first

@@ -1,8 +1,8 @@
 """Load the source tables into the warehouse's raw schema, as-is (docs/data-contract.md §2).
 
-Which rows to copy is steps/reconcile.py's decision: the last hours compared hour by hour with raw's
-fingerprints, older rows found by id. Rows travel as binary COPY through an OS pipe into a temporary table
-(copy_rows.py) and are inserted with `on conflict (event_id) do nothing`, which adds them to
+Which rows to copy is steps/reconcile.py's decision: the rows above the previous load's highest id first, then
+the last hours compared hour by hour with raw's fingerprints. Rows travel as binary COPY through an OS pipe into
+a temporary table (copy_rows.py) and are inserted with `on conflict (event_id) do nothing`, which adds them to
 raw.hour_fingerprints in the same statement. The two tables load in parallel, each in one warehouse transaction
 under its own advisory lock: a load killed half-way leaves that table as it was, and overlapping loads queue
 instead of interleaving.
@@ -122,6 +122,9 @@ def _load_table(
                         f"the source database has no table {table!r}: is SOURCE_POSTGRES_DB the operational database?"
                     ) from None
                 result.source_max_id = src_cur.fetchone()[0]
+                if above_id is not None:  # the rows new by id first: the hours they complete are not copied again
+                    new = reconcile.new_rows(src_cur, above_id, window_end)
+                    result.rows_copied, result.rows_loaded = _copy_into_raw(src_cur, wh_cur, table, new, load_id)
                 source_hours = reconcile.source_fingerprints(src_cur, table, ranges)
                 raw_hours = reconcile.raw_fingerprints(wh_cur, table, ranges)
                 start_epoch, end_epoch = reconcile.epoch(window_start), reconcile.epoch(window_end)
@@ -133,7 +136,8 @@ def _load_table(
                 result.swept_days = [low.date().isoformat() for low, _ in swept]
                 predicate = reconcile.rows_to_copy(src_cur, changed, since, above_id)
                 if predicate:
-                    result.rows_copied, result.rows_loaded = _copy_into_raw(src_cur, wh_cur, table, predicate, load_id)
+                    copied, loaded = _copy_into_raw(src_cur, wh_cur, table, predicate, load_id)
+                    result.rows_copied, result.rows_loaded = result.rows_copied + copied, result.rows_loaded + loaded
         wh_cur.execute(
             "insert into raw.load_log (load_id, started_at, finished_at, window_end, table_name, hours_copied, "
             "rows_copied, rows_loaded, source_max_id) values (%s, %s, clock_timestamp(), %s, %s, %s, %s, %s, %s)",

@@ -4,8 +4,11 @@
   end) are compared hour by hour: the source's (row count, sum of ids) against raw's, which the loader keeps
   in raw.hour_fingerprints as it inserts (no scan of raw). Every hour that differs is copied: rows commit out
   of order in the source, so ids alone are not a safe watermark there.
-- Older rows are found by id: every source row above the highest id the previous load saw, whatever its
-  "timestamp" (a backlog days old, -infinity, infinity, BC dates).
+- Every source row above the highest id the previous load saw is copied first, whatever its "timestamp" (the
+  new hour, late rows for the hour before, a backlog days old, -infinity, infinity, BC dates). The hours are
+  compared after them, and an hour that still differs is copied without those rows: its rows not above that id
+  (rows of the hour that were already in the source at the previous load, or committed out of id order). So a
+  row is copied once, and an hour completed by its late rows is not copied again.
 - The daily run (`DailySweep`) also compares the last `recent_hours` (48) hour by hour, and one day in every
   `sweep_runs` (7) of the older days inside the retention period: the days whose number (days since
   1970-01-01) is congruent to the run's number modulo `sweep_runs`, so every older retained day is compared on
@@ -153,9 +156,16 @@ def hour_ranges(hours: list[float]) -> list[tuple[float, float]]:
     return [(lo, hi) for lo, hi in ranges]
 
 
+def new_rows(cur, above_id: int, window_end: datetime) -> str:
+    """The rows above the previous load's highest id, before the window's end (or at +infinity, which no hour
+    holds), as a SQL condition: copied first, whatever their hour. Most changed hours are complete after them."""
+    return cur.mogrify('id > %s and ("timestamp" < %s or "timestamp" = \'infinity\')', (above_id, window_end)).decode()
+
+
 def rows_to_copy(cur, changed: list[float], since: datetime | None, above_id: int | None) -> str:
-    """The source rows to copy, as a SQL condition: the changed hours, and rows above the previous id that lie
-    before the reconciled hours (or at +infinity, which no hour holds)."""
+    """The source rows of the changed hours to copy, as a SQL condition. With `above_id`, the rows above it were
+    copied first (new_rows), so only those not above it; without (the first load, a full reconciliation), the
+    whole hours, and the rows at +infinity when all of history is compared."""
     conditions = []
     for low, high in hour_ranges([h for h in changed if abs(h) != float("inf")]):
         conditions.append(
@@ -168,9 +178,7 @@ def rows_to_copy(cur, changed: list[float], since: datetime | None, above_id: in
     if float("-inf") in changed:
         conditions.append("\"timestamp\" = '-infinity'")
     if above_id is not None:
-        conditions.append(
-            cur.mogrify('(id > %s and ("timestamp" < %s or "timestamp" = \'infinity\'))', (above_id, since)).decode()
-        )
-    elif since is None:
+        return cur.mogrify(f"({' or '.join(conditions)}) and id <= %s", (above_id,)).decode() if conditions else ""
+    if since is None:
         conditions.append("\"timestamp\" = 'infinity'")
     return " or ".join(conditions)
