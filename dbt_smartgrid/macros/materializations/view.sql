@@ -1,6 +1,6 @@
 {#- The project's views (staging, the VEE rule views, the estimate views, audit): dbt's own view
     materialization, run only when the view would change. dbt recreates every view on every build (create a
-    new one, rename, drop the old one: ~0.2 s each, 21 views in the hourly build). Here the view's compiled SQL
+    new one, rename, drop the old one; 21 views in the hourly build). Here the view's compiled SQL
     and config are fingerprinted, and the fingerprint is kept as the view's comment:
     - the same fingerprint on the view in the database: the view is left as it is (its hooks still run);
     - anything else (no view: a first build, or dropped with a table or view it reads; SQL, vars or config
