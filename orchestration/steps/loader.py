@@ -137,7 +137,8 @@ def _load_table(
                 predicate = reconcile.rows_to_copy(src_cur, changed, since, above_id)
                 if predicate:
                     copied, loaded = _copy_into_raw(src_cur, wh_cur, table, predicate, load_id)
-                    result.rows_copied, result.rows_loaded = result.rows_copied + copied, result.rows_loaded + loaded
+                    result.rows_copied += copied
+                    result.rows_loaded += loaded
         wh_cur.execute(
             "insert into raw.load_log (load_id, started_at, finished_at, window_end, table_name, hours_copied, "
             "rows_copied, rows_loaded, source_max_id) values (%s, %s, clock_timestamp(), %s, %s, %s, %s, %s, %s)",

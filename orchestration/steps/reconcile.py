@@ -2,8 +2,8 @@
 
 - Hours from `reconcile_hours` before the window's end (never later than its start or the previous load's
   end) are compared hour by hour: the source's (row count, sum of ids) against raw's, which the loader keeps
-  in raw.hour_fingerprints as it inserts (no scan of raw). Every hour that differs is copied: rows commit out
-  of order in the source, so ids alone are not a safe watermark there.
+  in raw.hour_fingerprints as it inserts (no scan of raw). Every hour that differs is copied (after the rows
+  found by id, below): rows commit out of order in the source, so ids alone are not a safe watermark there.
 - Every source row above the highest id the previous load saw is copied first, whatever its "timestamp" (the
   new hour, late rows for the hour before, a backlog days old, -infinity, infinity, BC dates). The hours are
   compared after them, and an hour that still differs is copied without those rows: its rows not above that id
