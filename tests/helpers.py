@@ -106,6 +106,18 @@ def build(settings, warehouse, *args: str):
     return run_dbt(settings, warehouse, "build", *args, prefect=False)
 
 
+def edited_project(settings, tmp_path, model: str, edit):
+    """An analyst's edit, in a copy of the dbt project under tmp_path (the repository stays as it is): the model
+    file `model` (under models/) rewritten by `edit(sql)`; returns settings whose dbt commands use the copy."""
+    import shutil
+
+    copy = tmp_path / "dbt_smartgrid"
+    shutil.copytree(settings.dbt_project_dir, copy, ignore=shutil.ignore_patterns("target", "logs"))
+    path = copy / "models" / model
+    path.write_text(edit(path.read_text()))
+    return settings.model_copy(update={"repo_root": tmp_path})
+
+
 MART_KEYS = {
     "fct_sensor_hourly": ("sensor_id", "sensor_type", "hour_start"),
     "fct_meter_consumption_hourly": ("meter_id", "hour_start"),

@@ -7,7 +7,6 @@ rebuild the model and its children with --full-refresh, and let compare_with_sav
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import UTC, datetime
 
 import pytest
@@ -16,7 +15,7 @@ from orchestration.db.connection import drop_database, ensure_database
 from orchestration.settings import library_environment
 from orchestration.steps.dbt_runner import dbt_environment
 from orchestration.steps.loader import load_raw
-from tests.helpers import at, build, create_source_tables, insert_sensor_rows, query
+from tests.helpers import at, build, create_source_tables, edited_project, insert_sensor_rows, query
 
 pytestmark = pytest.mark.slow
 
@@ -90,14 +89,11 @@ def test_compare_lists_exactly_the_rows_a_rounding_change_alters(settings, built
     assert "saved 4 rows" in operation(settings, "save_for_compare")
 
     # the analyst's change, made in a copy of the project so the repository stays as it is
-    shutil.copytree(
-        settings.dbt_project_dir, tmp_path / "dbt_smartgrid", ignore=shutil.ignore_patterns("target", "logs")
-    )
-    model = tmp_path / "dbt_smartgrid" / "models" / "marts" / "grid" / "fct_sensor_hourly.sql"
-    sql = model.read_text()
-    assert sql.count("round(avg(value), 6)") == 1
-    model.write_text(sql.replace("round(avg(value), 6)", "round(avg(value), 1)"))
-    changed_project = settings.model_copy(update={"repo_root": tmp_path})
+    def one_decimal(sql: str) -> str:
+        assert sql.count("round(avg(value), 6)") == 1
+        return sql.replace("round(avg(value), 6)", "round(avg(value), 1)")
+
+    changed_project = edited_project(settings, tmp_path, "marts/grid/fct_sensor_hourly.sql", one_decimal)
     build(changed_project, built, "--select", "fct_sensor_hourly+", "--full-refresh")
 
     # and two rows the saved copy differs in by hand: S1 voltage missing (-> added), an S9 row extra (-> removed)

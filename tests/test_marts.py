@@ -7,13 +7,22 @@ All times are on 2026-03-10, UTC.
 from __future__ import annotations
 
 import os
-import shutil
 
 import psycopg2
 import pytest
 
 from orchestration.steps.loader import load_raw
-from tests.helpers import at, build, d, insert_meter_rows, insert_sensor_rows, mart_rows, query, scalar
+from tests.helpers import (
+    at,
+    build,
+    d,
+    edited_project,
+    insert_meter_rows,
+    insert_sensor_rows,
+    mart_rows,
+    query,
+    scalar,
+)
 from tests.marts_dataset import END, INITIAL_METER_HOURS, METER_ROWS, SENSOR_ROWS, h, meter_hour
 
 pytestmark = pytest.mark.slow
@@ -197,15 +206,13 @@ def test_a_model_writing_a_duplicate_key_fails_the_build_naming_the_constraint(s
     insert_sensor_rows(source, [{"event_id": "v-new", "sensor_id": "S1", "sensor_type": "voltage", "value": 231,
                                  "timestamp": at("14:10"), "created_at": at("+1 09:00")}])  # fmt: skip
     assert load_raw(warehouse, source, at("+1 09:00"), at("+1 10:00")).rows_loaded == 1
-    shutil.copytree(
-        settings.dbt_project_dir, tmp_path / "dbt_smartgrid", ignore=shutil.ignore_patterns("target", "logs")
-    )
-    model = tmp_path / "dbt_smartgrid" / "models" / "marts" / "grid" / "fct_sensor_hourly.sql"
-    sql = model.read_text()
-    assert sql.rstrip().endswith("select * from final")
-    model.write_text(sql.rstrip() + " union all select * from final\n")
-    with pytest.raises(DbtFailure) as failed:
-        changed = settings.model_copy(update={"repo_root": tmp_path})  # its unit tests would fail first: left out
+
+    def every_row_twice(sql: str) -> str:
+        assert sql.rstrip().endswith("select * from final")
+        return sql.rstrip() + " union all select * from final\n"
+
+    changed = edited_project(settings, tmp_path, "marts/grid/fct_sensor_hourly.sql", every_row_twice)
+    with pytest.raises(DbtFailure) as failed:  # its unit tests would fail first: left out
         build(changed, warehouse, "--select", "+fct_sensor_hourly", "--exclude-resource-type", "unit_test")
     assert "model fct_sensor_hourly: Database Error" in str(failed.value)
     assert "duplicate key value violates unique constraint" in str(failed.value)

@@ -8,11 +8,9 @@ and drops it. So a view whose oid survives a build was left as it was, and one w
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from tests.helpers import build, query
+from tests.helpers import build, edited_project, query
 
 pytestmark = pytest.mark.slow
 
@@ -55,15 +53,12 @@ def test_an_unchanged_view_is_left_as_it_is_and_a_changed_missing_or_refreshed_o
     assert {name for name in before if after[name][0] != before[name][0]} == dropped
 
     # an analyst's edit of a view's SQL: that view is rebuilt, with a new fingerprint; the others stay
-    shutil.copytree(
-        settings.dbt_project_dir, tmp_path / "dbt_smartgrid", ignore=shutil.ignore_patterns("target", "logs")
-    )
-    model = tmp_path / "dbt_smartgrid" / "models" / "audit" / "rejected_readings.sql"
-    sql = model.read_text()
-    assert sql.rstrip().endswith("select * from unioned")
-    model.write_text(sql.rstrip() + " where false  -- an analyst's edit\n")
+    def none_rejected(sql: str) -> str:
+        assert sql.rstrip().endswith("select * from unioned")
+        return sql.rstrip() + " where false  -- an analyst's edit\n"
+
     before = after
-    build(settings.model_copy(update={"repo_root": tmp_path}), warehouse, *VIEWS)
+    build(edited_project(settings, tmp_path, "audit/rejected_readings.sql", none_rejected), warehouse, *VIEWS)
     after = views(warehouse)
     assert {name for name in before if after[name] != before[name]} == {"audit.rejected_readings"}
     assert after["audit.rejected_readings"][0] != before["audit.rejected_readings"][0]  # a new view, ...
