@@ -8,16 +8,8 @@ from datetime import datetime, timedelta
 
 from orchestration.steps.loader import load_raw
 from orchestration.steps.reconcile import DailySweep
-from tests.helpers import at, insert_meter_rows, query
-
-
-def meter(event_id, hhmm, reading=10.0, **extra):
-    return {"event_id": event_id, "meter_id": "M1", "customer_id": "C1", "reading": reading, "timestamp": at(hhmm),
-            **extra}  # fmt: skip
-
-
-def raw_event_ids(warehouse, table):
-    return sorted(r[0] for r in query(warehouse, f"select event_id from raw.{table}"))
+from tests.helpers import at, insert_meter_rows
+from tests.loader_rows import meter, raw_event_ids
 
 
 def test_the_daily_sweep_finds_an_old_row_with_an_old_id_within_sweep_runs_daily_runs(fresh_databases):

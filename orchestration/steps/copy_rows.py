@@ -1,14 +1,15 @@
 """Rows from the source into a warehouse transaction, by binary COPY: the one way the loaders (loader.py for the
 reading tables, network_loader.py for the network tables) move rows. `stage_rows` streams the source rows that
 match a predicate into a temporary table `incoming_<table>` (dropped at commit), from which the loader inserts what
-raw does not have yet; timestamps stay in PostgreSQL, so a value the Python driver cannot represent cannot stop a
-load.
+raw does not have yet; `copy_into_raw` streams rows raw cannot hold yet straight into raw.<table>, stamped with
+the load. Timestamps stay in PostgreSQL, so a value the Python driver cannot represent cannot stop a load.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from datetime import datetime
 
 
 def stage_rows(src_cur, wh_cur, table: str, columns: list[str], predicate: str) -> int:
@@ -25,11 +26,28 @@ def stage_rows(src_cur, wh_cur, table: str, columns: list[str], predicate: str) 
     )
 
 
+def copy_into_raw(
+    src_cur, wh_cur, table: str, columns: list[str], predicate: str, load_id: str, loaded_at: datetime
+) -> int:
+    """Stream the source rows of `table` matching `predicate` straight into raw.<table> with the load's id and
+    time; the rows copied. A row raw already holds (its unique event_id) fails the whole COPY."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    stamp = src_cur.mogrify("%s::uuid, %s::timestamptz", (load_id, loaded_at)).decode()
+    return stream_copy(
+        src_cur,
+        f"copy (select {names}, {stamp} from {table} where {predicate}) to stdout (format binary)",
+        wh_cur,
+        f"copy raw.{table} ({names}, _load_id, _loaded_at) from stdin (format binary)",
+    )
+
+
 def stream_copy(src_cur, copy_out: str, dst_cur, copy_in: str) -> int:
     """Stream `COPY ... TO STDOUT` on one connection into `COPY ... FROM STDIN` on another.
 
     The rows pass through an OS pipe, never all in memory. If the reading side fails, the error is
-    raised here before the caller can use the partly filled destination.
+    raised here before the caller can use the partly filled destination. If the writing side fails (a unique
+    key raw holds), the driver has sent the whole stream before it reads the error, so the source's COPY ends
+    and its connection stays usable (tests/test_loader_copies.py, with more rows than the pipe holds).
     """
     read_fd, write_fd = os.pipe()
     errors: list[BaseException] = []

@@ -1,11 +1,14 @@
 """Load the source tables into the warehouse's raw schema, as-is (docs/data-contract.md §2).
 
 Which rows to copy is steps/reconcile.py's decision: the rows above the previous load's highest id first, then
-the last hours compared hour by hour with raw's fingerprints. Rows travel as binary COPY through an OS pipe into
-a temporary table (copy_rows.py) and are inserted with `on conflict (event_id) do nothing`, which adds them to
-raw.hour_fingerprints in the same statement. The two tables load in parallel, each in one warehouse transaction
-under its own advisory lock: a load killed half-way leaves that table as it was, and overlapping loads queue
-instead of interleaving.
+the last hours compared hour by hour with raw's fingerprints. Rows travel as binary COPY through an OS pipe
+(copy_rows.py). The rows above the previous load's highest id cannot be in raw yet, so they are copied straight
+into raw, each written once; their hours are then added to raw.hour_fingerprints. Should raw hold one after all
+(the source deleted a row and inserted it again under a new id), that COPY fails at a savepoint and they take the
+way of the changed hours' rows: into a temporary table, then inserted with `on conflict (event_id) do nothing`,
+which adds them to raw.hour_fingerprints in the same statement. The two tables load in parallel, each in one
+warehouse transaction under its own advisory lock: a load killed half-way leaves that table as it was, and
+overlapping loads queue instead of interleaving.
 """
 
 from __future__ import annotations
@@ -17,14 +20,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from importlib.resources import files
 
-from psycopg2.errors import UndefinedTable
+from psycopg2.errors import UndefinedTable, UniqueViolation
 
 from orchestration.db.connection import connected
 from orchestration.results.model import LoadResult, TableLoad
 from orchestration.settings import DbTarget
 from orchestration.sources import SOURCE_COLUMNS, raw_tables_ddl
 from orchestration.steps import reconcile
-from orchestration.steps.copy_rows import stage_rows
+from orchestration.steps.copy_rows import copy_into_raw, stage_rows
 from orchestration.steps.network_loader import load_network
 
 log = logging.getLogger(__name__)
@@ -124,7 +127,8 @@ def _load_table(
                 result.source_max_id = src_cur.fetchone()[0]
                 if above_id is not None:  # the rows new by id first: the hours they complete are not copied again
                     new = reconcile.new_rows(src_cur, above_id, window_end)
-                    result.rows_copied, result.rows_loaded = _copy_into_raw(src_cur, wh_cur, table, new, load_id)
+                    copy = _copy_new_rows(src_cur, wh_cur, table, new, load_id, loaded_at)
+                    result.rows_copied, result.rows_loaded = copy
                 source_hours = reconcile.source_fingerprints(src_cur, table, ranges)
                 raw_hours = reconcile.raw_fingerprints(wh_cur, table, ranges)
                 start_epoch, end_epoch = reconcile.epoch(window_start), reconcile.epoch(window_end)
@@ -164,8 +168,35 @@ def _load_table(
     return result, loaded_at
 
 
+def _copy_new_rows(src_cur, wh_cur, table: str, predicate: str, load_id: str, loaded_at: datetime) -> tuple[int, int]:
+    """Copy the rows above the previous load's highest id straight into raw, then add their hours to the
+    fingerprints; if raw holds one of them already, copy them the checked way instead. (rows copied, rows new)"""
+    wh_cur.execute("savepoint straight_copy")
+    try:
+        copied = copy_into_raw(src_cur, wh_cur, table, SOURCE_COLUMNS[table], predicate, load_id, loaded_at)
+    except UniqueViolation as exc:
+        wh_cur.execute("rollback to savepoint straight_copy")
+        log.warning("%s: raw holds a row the source has under a new id (%s); copying the new rows checked",
+                    table, str(exc).splitlines()[0])  # fmt: skip
+        return _copy_into_raw(src_cur, wh_cur, table, predicate, load_id)
+    wh_cur.execute("release savepoint straight_copy")
+    wh_cur.execute(
+        f"""
+        insert into raw.hour_fingerprints as kept (table_name, hour, row_count, id_sum)
+        select %s, date_trunc('hour', "timestamp"), count(*), sum(id) from raw.{table}
+        where _loaded_at = %s and _load_id = %s
+        group by 2
+        on conflict (table_name, hour) do update
+        set row_count = kept.row_count + excluded.row_count, id_sum = kept.id_sum + excluded.id_sum
+        """,
+        (table, loaded_at, load_id),
+    )
+    return copied, copied
+
+
 def _copy_into_raw(src_cur, wh_cur, table: str, predicate: str, load_id: str) -> tuple[int, int]:
-    """Stream the matching source rows into raw; return (rows copied, rows new to raw)."""
+    """Stream the matching source rows into raw, skipping those it holds (by event_id); return (rows copied, rows
+    new to raw)."""
     copied = stage_rows(src_cur, wh_cur, table, SOURCE_COLUMNS[table], predicate)
     columns = ", ".join(f'"{c}"' for c in SOURCE_COLUMNS[table])
     wh_cur.execute(
