@@ -140,7 +140,7 @@ def _load_table(
                 result.swept_days = [low.date().isoformat() for low, _ in swept]
                 predicate = reconcile.rows_to_copy(src_cur, changed, since, above_id)
                 if predicate:
-                    copied, loaded = _copy_into_raw(src_cur, wh_cur, table, predicate, load_id)
+                    copied, loaded = _copy_checked(src_cur, wh_cur, table, predicate, load_id)
                     result.rows_copied += copied
                     result.rows_loaded += loaded
         wh_cur.execute(
@@ -178,7 +178,7 @@ def _copy_new_rows(src_cur, wh_cur, table: str, predicate: str, load_id: str, lo
         wh_cur.execute("rollback to savepoint straight_copy")
         log.warning("%s: raw holds a row the source has under a new id (%s); copying the new rows checked",
                     table, str(exc).splitlines()[0])  # fmt: skip
-        return _copy_into_raw(src_cur, wh_cur, table, predicate, load_id)
+        return _copy_checked(src_cur, wh_cur, table, predicate, load_id)
     wh_cur.execute("release savepoint straight_copy")
     wh_cur.execute(
         f"""
@@ -194,9 +194,9 @@ def _copy_new_rows(src_cur, wh_cur, table: str, predicate: str, load_id: str, lo
     return copied, copied
 
 
-def _copy_into_raw(src_cur, wh_cur, table: str, predicate: str, load_id: str) -> tuple[int, int]:
-    """Stream the matching source rows into raw, skipping those it holds (by event_id); return (rows copied, rows
-    new to raw)."""
+def _copy_checked(src_cur, wh_cur, table: str, predicate: str, load_id: str) -> tuple[int, int]:
+    """The checked way: stream the matching source rows into a temporary table and insert those raw does not hold
+    (by event_id); return (rows copied, rows new to raw)."""
     copied = stage_rows(src_cur, wh_cur, table, SOURCE_COLUMNS[table], predicate)
     columns = ", ".join(f'"{c}"' for c in SOURCE_COLUMNS[table])
     wh_cur.execute(
