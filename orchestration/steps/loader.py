@@ -35,6 +35,13 @@ log = logging.getLogger(__name__)
 LOAD_LOCK_KEYS = {"sensor_data": 5_317_001, "meter_readings": 5_317_003}  # pg_advisory_xact_lock per raw table
 SCHEMA_LOCK_KEY = 5_317_004  # serialises raw's DDL (concurrent `create ... if not exists` collide in pg_type)
 LOCK_TIMEOUT = "15min"
+# adds the per-hour (rows, sum of ids) of `rows` (a relation with "timestamp" and id) to raw.hour_fingerprints
+ADD_TO_FINGERPRINTS = """
+    insert into raw.hour_fingerprints as kept (table_name, hour, row_count, id_sum)
+    select %s, date_trunc('hour', "timestamp"), count(*), sum(id) from {rows} group by 2
+    on conflict (table_name, hour) do update
+    set row_count = kept.row_count + excluded.row_count, id_sum = kept.id_sum + excluded.id_sum
+"""
 DEFAULT_RECONCILE_HOURS = 3
 
 
@@ -127,8 +134,9 @@ def _load_table(
                 result.source_max_id = src_cur.fetchone()[0]
                 if above_id is not None:  # the rows new by id first: the hours they complete are not copied again
                     new = reconcile.new_rows(src_cur, above_id, window_end)
-                    copy = _copy_new_rows(src_cur, wh_cur, table, new, load_id, loaded_at)
-                    result.rows_copied, result.rows_loaded = copy
+                    result.rows_copied, result.rows_loaded = _copy_new_rows(
+                        src_cur, wh_cur, table, new, load_id, loaded_at
+                    )
                 source_hours = reconcile.source_fingerprints(src_cur, table, ranges)
                 raw_hours = reconcile.raw_fingerprints(wh_cur, table, ranges)
                 start_epoch, end_epoch = reconcile.epoch(window_start), reconcile.epoch(window_end)
@@ -180,17 +188,8 @@ def _copy_new_rows(src_cur, wh_cur, table: str, predicate: str, load_id: str, lo
                     table, str(exc).splitlines()[0])  # fmt: skip
         return _copy_checked(src_cur, wh_cur, table, predicate, load_id)
     wh_cur.execute("release savepoint straight_copy")
-    wh_cur.execute(
-        f"""
-        insert into raw.hour_fingerprints as kept (table_name, hour, row_count, id_sum)
-        select %s, date_trunc('hour', "timestamp"), count(*), sum(id) from raw.{table}
-        where _loaded_at = %s and _load_id = %s
-        group by 2
-        on conflict (table_name, hour) do update
-        set row_count = kept.row_count + excluded.row_count, id_sum = kept.id_sum + excluded.id_sum
-        """,
-        (table, loaded_at, load_id),
-    )
+    this_load = f"(select * from raw.{table} where _loaded_at = %s and _load_id = %s) as copied"  # its index
+    wh_cur.execute(ADD_TO_FINGERPRINTS.format(rows=this_load), (table, loaded_at, load_id))
     return copied, copied
 
 
@@ -207,12 +206,7 @@ def _copy_checked(src_cur, wh_cur, table: str, predicate: str, load_id: str) -> 
             on conflict (event_id) do nothing
             returning "timestamp", id
         ),
-        fingerprints as (
-            insert into raw.hour_fingerprints as kept (table_name, hour, row_count, id_sum)
-            select %s, date_trunc('hour', "timestamp"), count(*), sum(id) from inserted group by 2
-            on conflict (table_name, hour) do update
-            set row_count = kept.row_count + excluded.row_count, id_sum = kept.id_sum + excluded.id_sum
-        )
+        fingerprints as ({ADD_TO_FINGERPRINTS.format(rows="inserted")})
         select count(*) from inserted
         """,
         (load_id, table),
