@@ -28,7 +28,7 @@ from tests.prefect_ops import (
 )
 
 pytestmark = pytest.mark.slow
-NO_RUN_PERIOD = 45  # SMARTGRID_ALERT_NO_COMPLETED_RUN_SECONDS for this server (production: 7200)
+NO_RUN_PERIOD = 30  # SMARTGRID_ALERT_NO_COMPLETED_RUN_SECONDS for this server (production: 7200)
 
 
 @pytest.fixture(scope="module")

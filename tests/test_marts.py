@@ -212,8 +212,8 @@ def test_a_model_writing_a_duplicate_key_fails_the_build_naming_the_constraint(s
         return sql.rstrip() + " union all select * from final\n"
 
     changed = edited_project(settings, tmp_path, "marts/grid/fct_sensor_hourly.sql", every_row_twice)
-    with pytest.raises(DbtFailure) as failed:  # its unit tests would fail first: left out
-        build(changed, warehouse, "--select", "+fct_sensor_hourly", "--exclude-resource-type", "unit_test")
+    with pytest.raises(DbtFailure) as failed:  # its unit tests would fail first: build leaves them out
+        build(changed, warehouse, "--select", "+fct_sensor_hourly")
     assert "model fct_sensor_hourly: Database Error" in str(failed.value)
     assert "duplicate key value violates unique constraint" in str(failed.value)
     assert mart_rows(warehouse, "fct_sensor_hourly") == before

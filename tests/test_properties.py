@@ -148,7 +148,7 @@ def test_generated_datasets_through_load_and_dbt_build_equal_the_contract(settin
     for delivery in (1, 2):
         _deliver(source, datasets, delivery)
         load_raw(warehouse, source, END - timedelta(hours=1), END)
-        helpers.build(settings, warehouse)  # raises on any failed data or unit test
+        helpers.build(settings, warehouse, unit_tests=True)  # raises on any failed data or unit test
     helpers.assert_raw_holds_each_source_row_once(warehouse, source)
 
     raw_sensors, raw_meters = helpers.raw_rows(warehouse, "sensor_data"), helpers.raw_rows(warehouse, "meter_readings")
