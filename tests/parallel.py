@@ -23,27 +23,32 @@ import pytest
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "" in a serial run, "gw0", "gw1", ... under xdist
 EXTERNAL = ("POSTGRES_HOST", "SOURCE_POSTGRES_HOST")  # a server of your own: the workers would share it
-# modules by descending duration (a serial run's --durations), so that no long one starts last
+# modules by descending duration (a two-process run's --durations summed per module; the `exclusive` ones run last), so
+# that no long one starts last
 SLOWEST_FIRST = (
     "test_deploy_and_schedule.py",
     "test_warehouse_slot.py",
     "test_faults.py",
     "test_flow.py",
+    "test_marts.py",
+    "test_make_serve.py",
     "test_alerts_automation.py",
+    "test_deployments.py",
+    "test_operations.py",
+    "test_backfill.py",
+    "test_dbt_project.py",
+    "test_daily_checks.py",
     "test_vee.py",
     "test_vee_incremental.py",
-    "test_operations.py",
-    "test_marts.py",
-    "test_network_loading.py",
-    "test_backfill.py",
-    "test_deployments.py",
-    "test_like_days.py",
-    "test_customers_over_time.py",
-    "test_daily_checks.py",
-    "test_hostile_rows.py",
-    "test_make_serve.py",
-    "test_properties.py",
     "test_roles.py",
+    "test_hostile_rows.py",
+    "test_view_rebuilds.py",
+    "test_edit_loop.py",
+    "test_report_build.py",
+    "test_properties.py",
+    "test_customers_over_time.py",
+    "test_like_days.py",
+    "test_network_loading.py",
 )
 
 
