@@ -109,8 +109,7 @@ def build(settings, warehouse, *args: str, unit_tests: bool = False):
 
     Without the dbt unit tests unless `unit_tests`: they do not read the warehouse's rows, and were 4 of a small
     build's 6.6 s. They run in tests/test_properties.py's two builds, on every `make test`."""
-    skip = () if unit_tests or "unit_test" in args else NO_UNIT_TESTS
-    return run_dbt(settings, warehouse, "build", *args, *skip, prefect=False)
+    return run_dbt(settings, warehouse, "build", *args, *(() if unit_tests else NO_UNIT_TESTS), prefect=False)
 
 
 def edited_project(settings, tmp_path, model: str, edit):
