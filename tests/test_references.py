@@ -22,9 +22,13 @@ PATH = re.compile(rf"(?<![\w/.$*<>~{{-])((?:[\w.-]+/)*{FILE}|{FOLDER}(?:[\w.-]+/
 BASES = (REPO, DBT, REPO / "orchestration")  # plus the citing file's own folder
 
 
-def _ignored(paths: set[Path]) -> set[Path]:
-    """The paths git ignores: what the pipeline writes (benchmarks/results.json, dbt's target/, gx/uncommitted/)."""
-    inside = [str(p.resolve().relative_to(REPO)) for p in paths if p.resolve().is_relative_to(REPO)]
+def _ignored(paths: set[str]) -> set[Path]:
+    """The paths git ignores: what the pipeline writes (benchmarks/results.json, dbt's target/, gx/uncommitted/).
+
+    A cited folder keeps its trailing slash: git matches a pattern like `target/` only to a folder, and in a fresh
+    clone the folder does not exist yet."""
+    resolved = {(Path(p).resolve(), p.endswith("/")) for p in paths}
+    inside = [str(r.relative_to(REPO)) + "/" * folder for r, folder in resolved if r.is_relative_to(REPO)]
     done = subprocess.run(["git", "check-ignore", "--no-index", *inside], cwd=REPO, capture_output=True, text=True)
     assert done.returncode in (0, 1), done.stderr
     return {REPO / path for path in done.stdout.split()}
@@ -49,7 +53,7 @@ def test_every_path_the_docs_and_the_dbt_project_name_exists():
     every = {path for paths in cited.values() for path in paths}
     assert {"orchestration/steps/loader.py", "dq_results.py", "docs/data-contract.md"} <= every  # the scan sees them
     folders = {where: (REPO / where.split(":")[0]).parent for where in cited}
-    ignored = _ignored({base / path for where, paths in cited.items() for path in paths for base in
+    ignored = _ignored({f"{base}/{path}" for where, paths in cited.items() for path in paths for base in
                         (folders[where], *BASES)})  # fmt: skip
     missing = {}
     for where, paths in cited.items():
