@@ -217,12 +217,15 @@ def test_the_marts_the_pipeline_backs_up_and_restores_come_from_the_manifest(set
         "fct_customer_consumption_daily_local": "local_day",
         "fct_feeder_loading_hourly": "hour_start",
         "fct_meter_consumption_hourly": "hour_start",
-        "fct_meter_consumption_hourly_vee": "hour_start",
+        "fct_meter_hour_vee_adjustments": "hour_start",
         "fct_sensor_hourly": "hour_start",
         "fct_transformer_loading_hourly": "hour_start",
     }
-    # the checkpoint validates all but the network marts (meta gx_window: false): a fleet without a network pays nothing
-    assert set(dbt_project.marts(settings)) - set(dbt_project.checkpoint_marts(settings)) == set(NETWORK_MARTS)
+    # the checkpoint validates all but the network marts (meta gx_window: false): a fleet without a network pays
+    # nothing; and the VEE mart, a view (meta gx_window: true), instead of the adjustments it reads
+    checkpoint = dbt_project.checkpoint_marts(settings)
+    assert set(dbt_project.marts(settings)) - set(checkpoint) == {*NETWORK_MARTS, "fct_meter_hour_vee_adjustments"}
+    assert set(checkpoint) - set(dbt_project.marts(settings)) == {"fct_meter_consumption_hourly_vee"}
 
 
 def test_a_new_incremental_mart_is_picked_up_without_editing_python():
@@ -242,3 +245,6 @@ def test_a_new_incremental_mart_is_picked_up_without_editing_python():
         }
     }
     assert marts_in(manifest) == {"fct_feeder_daily": "day", "fct_x_hourly": "hour_start"}
+    assert marts_in(manifest, checkpoint=True) == marts_in(manifest)  # a view only when its config asks for it:
+    manifest["nodes"]["model.smartgrid.rpt_view"]["config"]["meta"] = {"gx_window": True}
+    assert marts_in(manifest, checkpoint=True) == {**marts_in(manifest), "rpt_view": "day"}

@@ -172,7 +172,7 @@ def test_every_mart_key_is_a_unique_index_on_not_null_columns_and_refuses_a_dupl
     keys = {  # the grain each model's yml states
         "marts.fct_sensor_hourly": {"sensor_id", "sensor_type", "hour_start"},
         "marts.fct_meter_consumption_hourly": {"meter_id", "hour_start"},
-        "marts.fct_meter_consumption_hourly_vee": {"meter_id", "hour_start"},
+        "marts.fct_meter_hour_vee_adjustments": {"meter_id", "hour_start"},  # the VEE mart is a view
         "marts.fct_customer_consumption_daily": {"customer_id", "day"},
         "marts.fct_customer_consumption_daily_local": {"customer_id", "local_day"},
         "marts.fct_transformer_loading_hourly": {"transformer_id", "hour_start"},

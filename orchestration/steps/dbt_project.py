@@ -58,7 +58,8 @@ def marts(settings: Settings) -> dict[str, str]:
 
 def checkpoint_marts(settings: Settings) -> dict[str, str]:
     """The marts the Great Expectations checkpoint validates: all but those whose config says
-    `meta: {gx_window: false}` (the network marts: empty without a network, and a validation costs every run)."""
+    `meta: {gx_window: false}` (the network marts: empty without a network, and a validation costs every run),
+    and the views in the marts schema whose config says `meta: {gx_window: true}` (the VEE mart)."""
     return marts_in(read_manifest(settings), checkpoint=True)
 
 
@@ -66,12 +67,12 @@ def marts_in(manifest: dict, *, checkpoint: bool = False) -> dict[str, str]:
     found = {}
     for node in manifest["nodes"].values():
         config = node.get("config") or {}
-        if checkpoint and (config.get("meta") or {}).get("gx_window") is False:
+        gx_window = (config.get("meta") or {}).get("gx_window")
+        if node["resource_type"] != "model" or config.get("schema") != "marts":
             continue
-        if (
-            node["resource_type"] == "model"
-            and config.get("schema") == "marts"
-            and config.get("materialized") == ("incremental")
+        materialized = config.get("materialized")
+        if (materialized == "incremental" and not (checkpoint and gx_window is False)) or (
+            checkpoint and materialized == "view" and gx_window is True
         ):
             columns = node["columns"]
             period = next((c for c in ("hour_start", "local_day") if c in columns), "day")

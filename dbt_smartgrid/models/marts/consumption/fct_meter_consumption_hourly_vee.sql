@@ -1,28 +1,15 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='smartgrid_delete_insert',
-        meta={'distribution_column': 'meter_id'},
-        unique_key=['meter_id', 'hour_start'],
-        time_key='hour_start',
-        indexes=[
-            {'columns': ['meter_id', 'hour_start'], 'unique': True},
-            {'columns': ['hour_start']},
-            {'columns': ['loaded_through']},
-        ],
-    )
-}}
+{{ config(materialized='view', meta={'gx_window': true}) }}
 
 {#- The contract §4 hourly mart after VEE: the same rows, with each hour's energy split into what was measured,
     what was interpolated over short gaps (code 9) and what the like-day method estimated over long gaps
-    (code 8, int_meter_like_day_estimates). Raw readings and fct_meter_consumption_hourly are never changed.
+    (code 8). Raw readings and fct_meter_consumption_hourly are never changed.
 
-    Incremental runs rebuild the meter-hours rebuilt in fct_meter_consumption_hourly, and the hours of the long
-    gaps that may take a changed day as a like-day reference. When late readings fill a gap, its hours are
-    rebuilt, so the estimate is replaced by the measured energy. Each gap's estimate is looked up on its own
-    (`offset 0` keeps the subquery apart, so meter and gap reach into the estimate views). -#}
-
--- depends_on: {{ ref('int_meter_long_gaps') }}
+    A view: a meter-hour is fct_meter_consumption_hourly's row, adjusted where fct_meter_hour_vee_adjustments has
+    one (a long gap or a negative interval touches the hour); every other hour is the hourly mart's as it is.
+    So nothing is rebuilt here: when late readings fill a gap, both tables are rebuilt and the estimate gives way
+    to the measured energy. Read it through hour_start or meter_id: both tables have an index led by each.
+    loaded_through is the later of the two rows' (an incremental model downstream looks up each table's rows
+    loaded since its watermark through their own loaded_through index, not this column). -#}
 
 with
 
@@ -32,146 +19,9 @@ meter_hours as not materialized (
 
 ),
 
-interval_hours as not materialized (
+adjustments as not materialized (
 
-    select * from {{ ref('int_meter_interval_hours') }}
-
-),
-
-{% if is_incremental() %}
-changed_meter_hours as (
-
-    select
-        meter_id,
-        hour_start
-
-    from meter_hours
-
-    where loaded_through > {{ incremental_watermark() }}
-
-),
-
-gaps_referencing_changed_days as (
-
-    -- a long gap may take a changed day as a like-day reference: every gap starting after the day and within
-    -- like_day_max_weeks_back weeks of it (local days lie within a day of UTC days)
-
-    select distinct
-        long_gaps.meter_id,
-        long_gaps.ended_at
-
-    from (
-        select distinct
-            meter_id,
-            date_trunc('day', hour_start, 'UTC') as day_start
-        from changed_meter_hours
-    ) as changed_days
-
-    inner join {{ ref('int_meter_long_gaps') }} as long_gaps
-        on changed_days.meter_id = long_gaps.meter_id
-        and changed_days.day_start <= long_gaps.started_at
-        and changed_days.day_start + interval '{{ 7 * var("like_day_max_weeks_back") + 2 }} days'
-        > long_gaps.started_at
-
-),
-
-meter_hours_to_rebuild as (
-
-    select * from changed_meter_hours
-
-    union
-
-    select
-        interval_hours.meter_id,
-        interval_hours.hour_start
-
-    from gaps_referencing_changed_days
-
-    inner join interval_hours
-        on gaps_referencing_changed_days.meter_id = interval_hours.meter_id
-        and gaps_referencing_changed_days.ended_at = interval_hours.ended_at
-
-),
-{% else %}
-meter_hours_to_rebuild as (
-
-    select
-        meter_id,
-        hour_start
-
-    from meter_hours
-
-),
-{% endif %}
-
-irregular_parts as (
-
-    select
-        interval_hours.meter_id,
-        interval_hours.ended_at,
-        interval_hours.hour_start,
-        interval_hours.interval_kind,
-        interval_hours.is_negative,
-        interval_hours.energy_kwh as linear_kwh
-
-    from meter_hours_to_rebuild
-
-    inner join interval_hours
-        on meter_hours_to_rebuild.meter_id = interval_hours.meter_id
-        and meter_hours_to_rebuild.hour_start = interval_hours.hour_start
-
-    where interval_hours.interval_kind = 'long_gap'
-        or interval_hours.is_negative
-
-),
-
-estimates_of_gaps_in_rebuilt_hours as (
-
-    select estimate.*
-
-    from (
-        select distinct
-            meter_id,
-            ended_at
-        from irregular_parts
-        where interval_kind = 'long_gap' and not is_negative
-    ) as gaps
-
-    cross join lateral (
-        select like_day_estimates.*
-        from {{ ref('int_meter_like_day_estimates') }} as like_day_estimates
-        where like_day_estimates.meter_id = gaps.meter_id
-            and like_day_estimates.gap_ended_at = gaps.ended_at
-        offset 0  -- noqa: AM09
-    ) as estimate
-
-),
-
-estimates_by_hour as (
-
-    select
-        irregular_parts.meter_id,
-        irregular_parts.hour_start,
-
-        sum(irregular_parts.linear_kwh) filter (
-            where irregular_parts.interval_kind = 'long_gap'
-        ) as long_gap_linear_kwh,
-        sum(estimates.like_day_kwh) as like_day_kwh,
-        sum(irregular_parts.linear_kwh) filter (
-            where irregular_parts.interval_kind = 'long_gap' and estimates.like_day_kwh is null
-        ) as unestimated_gap_kwh,
-        bool_or(irregular_parts.is_negative
-            or (irregular_parts.interval_kind = 'long_gap' and estimates.like_day_kwh is null)) as is_questionable,
-        string_agg(distinct estimates.reference_days, ',') as like_day_reference_days
-
-    from irregular_parts
-
-    left join estimates_of_gaps_in_rebuilt_hours as estimates
-        on irregular_parts.meter_id = estimates.meter_id
-        and irregular_parts.ended_at = estimates.gap_ended_at
-        and irregular_parts.hour_start = estimates.hour_start
-
-    group by 1, 2
+    select * from {{ ref('fct_meter_hour_vee_adjustments') }}
 
 ),
 
@@ -184,33 +34,29 @@ final as (
 
         (meter_hours.consumption_kwh - meter_hours.estimated_kwh)::numeric(20, 9) as measured_kwh,
         (meter_hours.estimated_kwh
-            - coalesce(estimates_by_hour.long_gap_linear_kwh, 0))::numeric(20, 9) as interpolated_kwh,
-        estimates_by_hour.like_day_kwh::numeric(20, 9) as like_day_kwh,
-        coalesce(estimates_by_hour.unestimated_gap_kwh, 0)::numeric(20, 9) as unestimated_gap_kwh,
+            - coalesce(adjustments.long_gap_linear_kwh, 0))::numeric(20, 9) as interpolated_kwh,
+        adjustments.like_day_kwh,
+        coalesce(adjustments.unestimated_gap_kwh, 0)::numeric(20, 9) as unestimated_gap_kwh,
         (meter_hours.consumption_kwh
-            - coalesce(estimates_by_hour.long_gap_linear_kwh, 0)
-            + coalesce(estimates_by_hour.like_day_kwh, 0)
-            + coalesce(estimates_by_hour.unestimated_gap_kwh, 0))::numeric(20, 9) as vee_kwh,
+            - coalesce(adjustments.long_gap_linear_kwh, 0)
+            + coalesce(adjustments.like_day_kwh, 0)
+            + coalesce(adjustments.unestimated_gap_kwh, 0))::numeric(20, 9) as vee_kwh,
         meter_hours.reading_count,
 
         case
-            when estimates_by_hour.is_questionable then 10
-            when estimates_by_hour.like_day_kwh is not null then 8
+            when adjustments.is_questionable then 10
+            when adjustments.like_day_kwh is not null then 8
             else meter_hours.quality_code
         end as vee_quality_code,
 
-        estimates_by_hour.like_day_reference_days,
-        (select max(all_meter_hours.loaded_through) from meter_hours as all_meter_hours) as loaded_through
+        adjustments.like_day_reference_days,
+        greatest(meter_hours.loaded_through, adjustments.loaded_through) as loaded_through
 
-    from meter_hours_to_rebuild
+    from meter_hours
 
-    inner join meter_hours
-        on meter_hours_to_rebuild.meter_id = meter_hours.meter_id
-        and meter_hours_to_rebuild.hour_start = meter_hours.hour_start
-
-    left join estimates_by_hour
-        on meter_hours_to_rebuild.meter_id = estimates_by_hour.meter_id
-        and meter_hours_to_rebuild.hour_start = estimates_by_hour.hour_start
+    left join adjustments
+        on meter_hours.meter_id = adjustments.meter_id
+        and meter_hours.hour_start = adjustments.hour_start
 
 )
 

@@ -53,8 +53,16 @@ transformer_versions as (
 {% if is_incremental() %}
 hours_to_rebuild as (
 
+    -- the VEE mart is a view: its hours rebuilt since the watermark are those of its two tables, each read
+    -- through its own loaded_through index
     select hour_start
-    from meter_hours
+    from {{ ref('fct_meter_consumption_hourly') }}
+    where loaded_through > {{ incremental_watermark() }}
+
+    union
+
+    select hour_start
+    from {{ ref('fct_meter_hour_vee_adjustments') }}
     where loaded_through > {{ incremental_watermark() }}
 
     union
@@ -191,7 +199,8 @@ final as (
         meter_count::integer as meter_count,
         estimated_meter_count::integer as estimated_meter_count,
         greatest(
-            (select max(meter_hours.loaded_through) from meter_hours),
+            (select max(meter_hours.loaded_through) from {{ ref('fct_meter_consumption_hourly') }} as meter_hours),
+            (select max(adjusted.loaded_through) from {{ ref('fct_meter_hour_vee_adjustments') }} as adjusted),
             (select max(connections.loaded_at) from {{ ref('stg_ops__meter_connections') }} as connections),
             (select max(transformers.loaded_at) from {{ ref('stg_ops__transformers') }} as transformers)
         ) as loaded_through
