@@ -100,7 +100,7 @@ def gap_exceptions(warehouse) -> dict:
     return {day: (count, observed, threshold) for day, count, observed, threshold in rows}
 
 
-def test_a_five_hour_gap_is_estimated_from_like_days_and_replaced_by_late_readings(settings, fresh_databases):
+def test_a_five_hour_gap_is_estimated_from_like_days_and_replaced_by_late_readings(settings, fresh_databases, tmp_path):
     warehouse, source = fresh_databases
     series = register_series()
     registers = dict(series)
@@ -184,6 +184,31 @@ def test_a_five_hour_gap_is_estimated_from_like_days_and_replaced_by_late_readin
     incremental = whole_mart(warehouse, "fct_meter_consumption_hourly_vee")
     build(settings, warehouse, "--full-refresh")
     assert whole_mart(warehouse, "fct_meter_consumption_hourly_vee") == incremental
+
+    # No hour is adjusted any more, so the adjustments table has no row to take its watermark from. It reads the
+    # one it recorded, the hourly mart's newest loaded_through (with only its rows to go by: -infinity, and every
+    # run would rebuild from all of history).
+    assert query(warehouse, "select count(*) from marts.fct_meter_hour_vee_adjustments") == [(0,)]
+    newest = query(warehouse, "select max(loaded_through)::text from marts.fct_meter_consumption_hourly")[0][0]
+    assert f"loaded_through > '{newest}'::timestamptz" in compiled(settings, warehouse, tmp_path, ADJUSTMENTS)
+
+
+ADJUSTMENTS = "fct_meter_hour_vee_adjustments"
+
+
+def compiled(settings, warehouse, tmp_path, model: str) -> str:
+    """The model's SQL as `dbt compile` writes it for this warehouse (the incremental path, when its table exists)."""
+    from dbt.cli.main import dbtRunner
+
+    from orchestration.settings import library_environment
+    from orchestration.steps.dbt_runner import dbt_environment
+
+    args = ["compile", "--select", model, "--project-dir", str(settings.dbt_project_dir),
+            "--profiles-dir", str(settings.dbt_profiles_dir), "--target-path", str(tmp_path / "target")]  # fmt: skip
+    with library_environment(dbt_environment(settings, warehouse)):
+        result = dbtRunner().invoke(args)
+    assert result.success, result.exception
+    return result.result.results[0].node.compiled_code
 
 
 def test_like_days_do_not_follow_the_session_time_zone(settings, fresh_databases, monkeypatch):

@@ -6,6 +6,7 @@
         unique_key=['meter_id', 'hour_start'],
         time_key='hour_start',
         inserted_rows_where='is_questionable or like_day_kwh is not null',
+        post_hook="{{ record_watermark(ref('fct_meter_consumption_hourly')) }}",
         indexes=[
             {'columns': ['meter_id', 'hour_start'], 'unique': True},
             {'columns': ['hour_start']},
@@ -23,7 +24,8 @@
     a failed build restores it with the hourly mart (orchestration/steps/mart_backup.py).
 
     The hourly mart's quality_code is 10 exactly when such a part touches the hour. Incremental runs rebuild the
-    meter-hours rebuilt in fct_meter_consumption_hourly that are questionable now or had a row here (a late
+    meter-hours rebuilt in fct_meter_consumption_hourly since the table's watermark (which it records, as it may
+    have no row at all: macros/incremental_watermark.sql) that are questionable now or had a row here (a late
     reading that fills a gap: the batch row is empty, so the old row is deleted and none inserted, see
     inserted_rows_where), and the hours of the long gaps that may take a changed day as a like-day reference.
     Each gap's estimate is looked up on its own (`offset 0` keeps the subquery apart, so meter and gap reach into
