@@ -1,7 +1,8 @@
 """What the dbt project declares, read from the project itself and never listed by hand in Python.
 
 - The marts: every model with `config.schema == 'marts'` that is materialized `incremental` (the tables that
-  carry `loaded_through` and are backed up, restored and reported per run), from dbt's manifest.
+  carry `loaded_through` and are backed up, restored and reported per run), from dbt's manifest; the checkpoint
+  also validates a view there whose config says `meta: {gx_window: true}` (the VEE mart).
 - The thresholds both dbt and Great Expectations use (physical ranges, clock tolerance): dbt_project.yml vars.
 """
 
@@ -67,13 +68,14 @@ def marts_in(manifest: dict, *, checkpoint: bool = False) -> dict[str, str]:
     found = {}
     for node in manifest["nodes"].values():
         config = node.get("config") or {}
-        gx_window = (config.get("meta") or {}).get("gx_window")
         if node["resource_type"] != "model" or config.get("schema") != "marts":
             continue
-        materialized = config.get("materialized")
-        if (materialized == "incremental" and not (checkpoint and gx_window is False)) or (
-            checkpoint and materialized == "view" and gx_window is True
-        ):
+        gx_window = (config.get("meta") or {}).get("gx_window")
+        if config.get("materialized") == "incremental":
+            wanted = not (checkpoint and gx_window is False)  # every mart table; the checkpoint's unless opted out
+        else:
+            wanted = checkpoint and config.get("materialized") == "view" and gx_window is True  # a view opts in
+        if wanted:
             columns = node["columns"]
             period = next((c for c in ("hour_start", "local_day") if c in columns), "day")
             found[node.get("alias") or node["name"]] = period
