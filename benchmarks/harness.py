@@ -24,6 +24,7 @@ from orchestration.settings import REPO_ROOT, load_settings, subprocess_environm
 BENCH_DATABASES = {"POSTGRES_DB": "smartgrid_bench_warehouse", "SOURCE_POSTGRES_DB": "smartgrid_bench_source"}
 SETTINGS = load_settings(defaults=BENCH_DATABASES)  # POSTGRES_DB / SOURCE_POSTGRES_DB in the environment win
 SMARTGRID = str(Path(sys.executable).with_name("smartgrid"))
+STATS_FLUSH_SECONDS = 1.5
 
 
 def say(message: str) -> None:
@@ -90,16 +91,56 @@ def vacuum_analyze() -> None:
             cur.execute("vacuum (analyze)")
 
 
+def server_counters(target) -> dict[str, int] | None:
+    """The server's cumulative WAL bytes, WAL full-page images and requested checkpoints (PostgreSQL 14 or later;
+    the checkpoint count moved to pg_stat_checkpointer in 17), or None where they cannot be read. Server-wide:
+    everything the server wrote, autovacuum included."""
+    checkpoints = (
+        "select num_requested from pg_stat_checkpointer",  # PostgreSQL 17 and later
+        "select checkpoints_req from pg_stat_bgwriter",
+    )
+    with connected(target, application="smartgrid-bench", autocommit=True) as conn, conn.cursor() as cur:
+        try:
+            cur.execute("select wal_bytes, wal_fpi from pg_stat_wal")
+            wal_bytes, fpi = cur.fetchone()
+        except psycopg2.Error:
+            return None
+        for query in checkpoints:
+            try:
+                cur.execute(query)
+            except psycopg2.Error:
+                continue
+            return {"wal_bytes": int(wal_bytes), "fpi": int(fpi), "checkpoints": int(cur.fetchone()[0])}
+    return None
+
+
+def server_writes(before: dict | None, after: dict | None) -> dict:
+    """What the server wrote between two server_counters: WAL MB, full-page images (the first change of a page after
+    a checkpoint writes the whole 8 kB page), checkpoints requested because the WAL reached max_wal_size."""
+    if before is None or after is None:
+        return {}
+    return {
+        "WAL MB": round((after["wal_bytes"] - before["wal_bytes"]) / 2**20),
+        "WAL full-page images": after["fpi"] - before["fpi"],
+        "checkpoints requested": after["checkpoints"] - before["checkpoints"],
+    }
+
+
 def flow_run(hour: datetime, *options: str) -> dict:
-    """One flow run over [hour, hour + 1 h) as a worker starts it; wall time, steps, the slowest dbt models.
+    """One flow run over [hour, hour + 1 h) as a worker starts it; wall time, steps, the slowest dbt models, and what
+    the warehouse's server wrote (server_writes).
 
     The server writes its dirty pages first (settle): the bench has just inserted the hour's rows into the source
     in one burst, on the warehouse's server, and their flush would otherwise land inside the timed run. In use the
     source is written across the hour, on its own server."""
     settle()
+    warehouse, _ = resolve_targets(SETTINGS)
+    before = server_counters(warehouse)
     result, wall, rss, _ = smartgrid(
         "run", "--start", hour.isoformat(), "--end", (hour + timedelta(hours=1)).isoformat(), "--json", *options
     )
+    time.sleep(STATS_FLUSH_SECONDS)  # a backend reports its WAL counts within a second, and as it exits
+    writes = server_writes(before, server_counters(warehouse))
     timings = {
         "wall": round(wall, 1),
         "load": result["load"]["seconds"],
@@ -108,6 +149,7 @@ def flow_run(hour: datetime, *options: str) -> dict:
         "grid report": round((result.get("grid_report") or {}).get("seconds", 0), 1),
         "rows loaded": result["load"]["rows_loaded"],
         "peak RSS MB": round(rss),
+        **writes,
     }
     run_results = json.loads((REPO_ROOT / "dbt_smartgrid/target/run_results.json").read_text())
     for node in run_results["results"]:  # where the dbt build's time goes: every model or test of 0.5 s or more

@@ -10,6 +10,9 @@ Parts (`--only PART` runs one; every run appends its figures to benchmarks/resul
   report of a day and of 7 days, and an analyst's query of one day's VEE exceptions.
 - network (benchmarks/network.py): the utility-S hour with a network of 5,000 transformers and without one.
 
+Every timed flow run records, beside its steps and its models of 0.5 s or more, what the warehouse's server wrote
+during it (benchmarks/harness.py, server_writes): WAL MB, WAL full-page images, checkpoints requested.
+
 `--quick` runs the same steps with small fleets and short histories, for development; its figures are recorded
 with "mode": "quick" and checked against no target. Source data is generated inside the database
 (benchmarks/fleet.py) in the databases smartgrid_bench_warehouse and smartgrid_bench_source (dropped and recreated).

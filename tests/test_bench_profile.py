@@ -1,6 +1,10 @@
 """The bench's profile (benchmarks/profile.py) picks the models the issue names and reads the plans' figures."""
 
+import time
+
+from benchmarks.harness import STATS_FLUSH_SECONDS, server_counters, server_writes
 from benchmarks.profile import _execution_ms, _wal_bytes, heavy_models
+from orchestration.db.connection import connected
 
 PLAN = """Insert on int_meter_interval_hours  (cost=0.00..5963.0 rows=0 width=0) (actual time=2413..2413 rows=0 loops=1)
   Buffers: shared hit=2818398 read=30113 dirtied=42195 written=15521
@@ -25,3 +29,19 @@ def test_without_a_model_of_two_seconds_the_three_slowest_are_profiled():
 def test_the_statement_s_time_and_its_whole_wal_are_read_from_the_top_of_the_plan():
     assert _execution_ms(PLAN) == 2431
     assert _wal_bytes(PLAN) == 183412345
+
+
+def test_the_bench_counts_the_wal_a_run_writes(warehouse):
+    """50,000 rows of 200 characters each are at least 10 MB of heap, all of it in the WAL (a logged table)."""
+    before = server_counters(warehouse)
+    # its own session, which reports its WAL as it ends; the table committed before the insert (logged at any wal_level)
+    with connected(warehouse, autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute("drop table if exists public.bench_wal_probe")
+        cur.execute("create table public.bench_wal_probe (g integer, pad text)")
+        cur.execute("insert into public.bench_wal_probe select g, repeat('x', 200) from generate_series(1, 50000) g")
+        cur.execute("drop table public.bench_wal_probe")
+    time.sleep(STATS_FLUSH_SECONDS)
+    writes = server_writes(before, server_counters(warehouse))
+    assert writes["WAL MB"] >= 10
+    assert writes["checkpoints requested"] >= 0 and writes["WAL full-page images"] >= 0
+    assert server_writes(None, before) == {}  # a server whose counters cannot be read: nothing reported
