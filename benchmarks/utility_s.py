@@ -44,8 +44,8 @@ def copy_baseline(warehouse, source, hour: datetime) -> dict:
     - "raw": raw.<table> itself, each COPY rolled back and the table vacuumed after it: the same indexes at the same
       size and state as the loader's COPY met. The rows' event_id gets a suffix (raw holds the hour's rows by now),
       which sorts it next to the row's own key: the same leaf pages of raw's unique event_id index. Vacuuming frees
-      the space the rolled-back keys took, so a repeat splits fewer pages than the loader did: if anything, this
-      baseline is faster than the loader's work.
+      the space the rolled-back keys took, so a repeat splits fewer pages than the loader did, and a rollback does not
+      wait for the WAL flush a commit waits for: if anything, this baseline is faster than the loader's work.
     - "empty": created `like raw.<table> including all` and emptied before each COPY (the earlier lines' only
       baseline, measure "load / N-stream COPY"): small indexes, so it leaves out what raw's history costs an insert.
 
