@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.settings import library_environment
-from orchestration.steps.dbt_runner import dbt_environment
+from tests.helpers import dbt_result
 
 MARTS = {
     # mart: its grain, hand-copied from docs/data-contract.md §4
@@ -38,18 +37,9 @@ REPORT_VIEWS = {
 RUN_AUDIT_TABLES = ("dq_run_results", "dq_run_scores", "run_steps")
 
 
-def dbt(settings, warehouse, *args: str):
-    from dbt.cli.main import dbtRunner
-
-    with library_environment(dbt_environment(settings, warehouse)):
-        result = dbtRunner().invoke([*args, "--project-dir", str(settings.dbt_project_dir), "--quiet"])
-    assert result.success, result.exception
-    return result.result
-
-
 @pytest.fixture(scope="module")
 def manifest(settings, warehouse):
-    return dbt(settings, warehouse, "parse")
+    return dbt_result(settings, warehouse, "parse")
 
 
 def models(manifest) -> dict:
@@ -157,7 +147,7 @@ def test_lineage_runs_from_both_sources_to_the_three_marts_without_orphans(manif
 
 def test_hourly_selector_builds_everything_but_the_report_and_daily_only_the_daily_marts_inputs(settings, warehouse):
     def selected(*args: str) -> set[str]:
-        return set(dbt(settings, warehouse, "ls", *args, "--output", "name"))
+        return set(dbt_result(settings, warehouse, "ls", *args, "--output", "name"))
 
     tests_and_models = ("--resource-type", "model", "--resource-type", "test", "--resource-type", "unit_test")
     everything = selected("--select", "fqn:*", *tests_and_models)

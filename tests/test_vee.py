@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 
 from orchestration.steps.loader import load_raw
-from tests.helpers import build, d, insert_meter_rows, mart_rows, query
+from tests.helpers import build, d, dbt_result, insert_meter_rows, mart_rows, query
 
 pytestmark = pytest.mark.slow
 
@@ -198,17 +198,8 @@ ADJUSTMENTS = "fct_meter_hour_vee_adjustments"
 
 def compiled(settings, warehouse, tmp_path, model: str) -> str:
     """The model's SQL as `dbt compile` writes it for this warehouse (the incremental path, when its table exists)."""
-    from dbt.cli.main import dbtRunner
-
-    from orchestration.settings import library_environment
-    from orchestration.steps.dbt_runner import dbt_environment
-
-    args = ["compile", "--select", model, "--project-dir", str(settings.dbt_project_dir),
-            "--profiles-dir", str(settings.dbt_profiles_dir), "--target-path", str(tmp_path / "target")]  # fmt: skip
-    with library_environment(dbt_environment(settings, warehouse)):
-        result = dbtRunner().invoke(args)
-    assert result.success, result.exception
-    return result.result.results[0].node.compiled_code
+    result = dbt_result(settings, warehouse, "compile", "--select", model, "--target-path", str(tmp_path / "target"))
+    return result.results[0].node.compiled_code
 
 
 def test_like_days_do_not_follow_the_session_time_zone(settings, fresh_databases, monkeypatch):
