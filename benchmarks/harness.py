@@ -74,9 +74,8 @@ def build_history(start: datetime, end: datetime, chunk: timedelta | None = None
     return time.monotonic() - started
 
 
-def settle() -> None:
+def settle(warehouse) -> None:
     """CHECKPOINT on the bench's server, where the bench's role may run it (superuser or pg_checkpoint)."""
-    warehouse, _ = resolve_targets(SETTINGS)
     with connected(warehouse, application="smartgrid-bench", autocommit=True) as conn, conn.cursor() as cur:
         try:
             cur.execute("checkpoint")
@@ -133,8 +132,8 @@ def flow_run(hour: datetime, *options: str) -> dict:
     The server writes its dirty pages first (settle): the bench has just inserted the hour's rows into the source
     in one burst, on the warehouse's server, and their flush would otherwise land inside the timed run. In use the
     source is written across the hour, on its own server."""
-    settle()
     warehouse, _ = resolve_targets(SETTINGS)
+    settle(warehouse)
     before = server_counters(warehouse)
     result, wall, rss, _ = smartgrid(
         "run", "--start", hour.isoformat(), "--end", (hour + timedelta(hours=1)).isoformat(), "--json", *options
