@@ -112,20 +112,6 @@ def build(settings, warehouse, *args: str, unit_tests: bool = False):
     return run_dbt(settings, warehouse, "build", *args, *(() if unit_tests else NO_UNIT_TESTS), prefect=False)
 
 
-def dbt_result(settings, warehouse, *args: str):
-    """One dbt command with dbt's own runner, as dbt returns it (the manifest of `parse`, the names of `ls`, the
-    nodes of `compile`); fails the test when dbt fails."""
-    from dbt.cli.main import dbtRunner
-
-    from orchestration.settings import library_environment
-    from orchestration.steps.dbt_runner import dbt_environment
-
-    with library_environment(dbt_environment(settings, warehouse)):
-        result = dbtRunner().invoke([*args, "--project-dir", str(settings.dbt_project_dir), "--quiet"])
-    assert result.success, result.exception
-    return result.result
-
-
 def edited_project(settings, tmp_path, model: str, edit):
     """An analyst's edit, in a copy of the dbt project under tmp_path (the repository stays as it is): the model
     file `model` (under models/) rewritten by `edit(sql)`; returns settings whose dbt commands use the copy."""

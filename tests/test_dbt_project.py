@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import dbt_result
+from tests.dbt_commands import dbt_result
 
 MARTS = {
     # mart: its grain, hand-copied from docs/data-contract.md §4

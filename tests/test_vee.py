@@ -14,7 +14,8 @@ from decimal import Decimal
 import pytest
 
 from orchestration.steps.loader import load_raw
-from tests.helpers import build, d, dbt_result, insert_meter_rows, mart_rows, query
+from tests.dbt_commands import dbt_result
+from tests.helpers import build, d, insert_meter_rows, mart_rows, query
 
 pytestmark = pytest.mark.slow
 
