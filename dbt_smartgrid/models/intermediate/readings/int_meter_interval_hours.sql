@@ -6,12 +6,12 @@
         unique_key=['meter_id', 'ended_at'],
         time_key='ended_at',
         indexes=[
-            {'columns': ['meter_id', 'hour_start']},
+            {'columns': ['hour_start', 'meter_id']},
             {'columns': ['loaded_through']},
         ],
         post_hook=[
             "create index if not exists {{ this.identifier }}_ended_at_idx on {{ this }} (ended_at, meter_id)",
-            "create index if not exists {{ this.identifier }}_irregular_idx on {{ this }} (meter_id, hour_start)
+            "create index if not exists {{ this.identifier }}_irregular_idx on {{ this }} (hour_start, meter_id)
                 where interval_kind = 'long_gap' or is_negative",
         ],
     )
