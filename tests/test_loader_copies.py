@@ -3,7 +3,6 @@ previous load's highest id straight into raw, or the checked way when raw holds 
 
 from __future__ import annotations
 
-from orchestration.steps import reconcile
 from orchestration.steps.loader import load_raw
 from tests.helpers import at, insert_meter_rows, query, scalar
 from tests.loader_rows import meter, raw_event_ids
@@ -66,29 +65,3 @@ def test_the_straight_copy_counts_its_rows_into_the_fingerprints(fresh_databases
     assert fingerprints == [(at("01:00"), 3, 1 + 2 + 4), (at("02:00"), 2, 3 + 5)]
     third = load_raw(warehouse, source, at("02:00"), at("03:00")).tables["meter_readings"]
     assert (third.rows_copied, third.hours_copied) == (0, 0)
-
-
-def test_the_fingerprints_beside_the_copy_see_the_copys_snapshot(fresh_databases, monkeypatch):
-    """The source's fingerprints are computed in a second connection while the new rows are copied
-    (reconcile.source_fingerprints_beside), on the copy's exported snapshot. A row committed between the two
-    is in neither: its hour matches raw, nothing is copied again, and the next load copies the row once. On a
-    snapshot of its own the second connection would count it, and the hour would be compared and copied."""
-    warehouse, source = fresh_databases
-    insert_meter_rows(source, [meter("before", "00:30")])  # id 1: the first load's highest id
-    load_raw(warehouse, source, at("00:00"), at("01:00"))
-    insert_meter_rows(source, [meter("a", "01:10"), meter("b", "01:20")])  # ids 2, 3: copied as new by id
-    real_fingerprints = reconcile.source_fingerprints
-
-    def commit_a_row_first(cur, table, ranges):
-        if table == "meter_readings":
-            insert_meter_rows(source, [meter("committed-meanwhile", "01:30")])  # id 4, its own transaction
-        return real_fingerprints(cur, table, ranges)
-
-    monkeypatch.setattr(reconcile, "source_fingerprints", commit_a_row_first)
-    first = load_raw(warehouse, source, at("01:00"), at("02:00")).tables["meter_readings"]
-    assert (first.rows_copied, first.hours_copied, first.source_max_id) == (2, 0, 3)
-    assert raw_event_ids(warehouse, "meter_readings") == ["a", "b", "before"]
-    monkeypatch.setattr(reconcile, "source_fingerprints", real_fingerprints)
-    second = load_raw(warehouse, source, at("01:00"), at("02:00")).tables["meter_readings"]
-    assert (second.rows_copied, second.hours_copied) == (1, 0)
-    assert raw_event_ids(warehouse, "meter_readings") == ["a", "b", "before", "committed-meanwhile"]

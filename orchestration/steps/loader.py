@@ -132,13 +132,12 @@ def _load_table(
                         f"the source database has no table {table!r}: is SOURCE_POSTGRES_DB the operational database?"
                     ) from None
                 result.source_max_id = src_cur.fetchone()[0]
-                with reconcile.source_fingerprints_beside(source, src_cur, table, ranges) as fingerprints:
-                    if above_id is not None:  # the rows new by id first: the hours they complete are not copied again
-                        new = reconcile.new_rows(src_cur, above_id, window_end)
-                        result.rows_copied, result.rows_loaded = _copy_new_rows(
-                            src_cur, wh_cur, table, new, load_id, loaded_at
-                        )
-                    source_hours = fingerprints.result()
+                if above_id is not None:  # the rows new by id first: the hours they complete are not copied again
+                    new = reconcile.new_rows(src_cur, above_id, window_end)
+                    result.rows_copied, result.rows_loaded = _copy_new_rows(
+                        src_cur, wh_cur, table, new, load_id, loaded_at
+                    )
+                source_hours = reconcile.source_fingerprints(src_cur, table, ranges)
                 raw_hours = reconcile.raw_fingerprints(wh_cur, table, ranges)
                 start_epoch, end_epoch = reconcile.epoch(window_start), reconcile.epoch(window_end)
                 result.window_rows = sum(n for h, (n, _) in source_hours.items() if start_epoch <= h < end_epoch)

@@ -23,13 +23,8 @@ represent -infinity or BC timestamps, and a load must not depend on it.
 
 from __future__ import annotations
 
-import contextlib
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-
-from orchestration.db.connection import connected
-from orchestration.settings import DbTarget
 
 HOUR_SECONDS = 3600.0
 DAY = timedelta(days=1)
@@ -138,26 +133,6 @@ def source_fingerprints(cur, table: str, ranges: Ranges) -> dict:
         f"where {where} group by 1"
     )
     return {hour: (count, int(id_sum)) for hour, count, id_sum in cur.fetchall()}
-
-
-@contextlib.contextmanager
-def source_fingerprints_beside(source: DbTarget, cur, table: str, ranges: Ranges):
-    """Yield a Future of source_fingerprints(), computed in a second source connection on the snapshot of `cur`'s
-    transaction (pg_export_snapshot: the same rows) while the caller copies the new rows through `cur`. The scan
-    of the reconciled hours (0.5-0.8 s for utility-S's sensor table behind a day) then leaves the load's path."""
-    cur.execute("select pg_export_snapshot()")
-    snapshot = cur.fetchone()[0]
-
-    def fingerprint() -> dict:
-        with connected(source, application="smartgrid-loader") as conn:
-            conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
-            with conn.cursor() as beside:
-                beside.execute("set transaction snapshot %s", (snapshot,))
-                return source_fingerprints(beside, table, ranges)
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fingerprints-{table}") as pool:
-        fingerprints: Future = pool.submit(fingerprint)
-        yield fingerprints
 
 
 def raw_fingerprints(cur, table: str, ranges: Ranges) -> dict:
