@@ -158,3 +158,18 @@ def generate_network(source: DbTarget, fleet: Fleet) -> int:
         cur.execute(network_source_ddl())
         cur.execute(NETWORK_SQL, {"meters": fleet.meters})
     return fleet.meters // 20
+
+
+LATE_SHARE = 0.005  # of an hour's rows arrive an hour late, in the timed hours of the bench
+
+
+def generate_history(source: DbTarget, fleet: Fleet, start: datetime, hour: datetime) -> None:
+    """The rows of [start, hour), LATE_SHARE of the last hour's rows held back (they arrive with `hour`)."""
+    generate_hours(source, fleet, start, hour - timedelta(hours=1))
+    generate_hours(source, fleet, hour - timedelta(hours=1), hour, late_share=LATE_SHARE)
+
+
+def generate_next_hour(source: DbTarget, fleet: Fleet, hour: datetime) -> int:
+    """The rows of `hour` and the held-back rows of the hour before (generate_history); returns the late rows."""
+    generate_hours(source, fleet, hour, hour + timedelta(hours=1))
+    return generate_hours(source, fleet, hour - timedelta(hours=1), hour, late_share=LATE_SHARE, late=True)

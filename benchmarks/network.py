@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta
 
-from benchmarks.fleet import Fleet, generate_hours, generate_network
+from benchmarks.fleet import Fleet, generate_history, generate_network, generate_next_hour
 from benchmarks.harness import build_history, fresh_databases, hourly_run, say
 
 T0 = datetime(2026, 6, 1)
@@ -26,12 +26,10 @@ def hour_with(fleet: Fleet, network: bool) -> dict:
     t = time.monotonic()
     if network:
         generate_network(source, fleet)
-    generate_hours(source, fleet, start, hour - timedelta(hours=1))
-    generate_hours(source, fleet, hour - timedelta(hours=1), hour, late_share=0.005)
+    generate_history(source, fleet, start, hour)
     say(f"  {'with' if network else 'without'} a network: generated in {time.monotonic() - t:.0f} s, "
         f"history built in {build_history(start, hour):.0f} s")  # fmt: skip
-    generate_hours(source, fleet, hour, hour + timedelta(hours=1))
-    generate_hours(source, fleet, hour - timedelta(hours=1), hour, late_share=0.005, late=True)
+    generate_next_hour(source, fleet, hour)
     run = hourly_run(hour)
     say(f"  the next hour: {run}")
     return run

@@ -25,7 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
-from benchmarks.fleet import UTILITY_S, Fleet, generate_hours
+from benchmarks.fleet import UTILITY_S, Fleet, generate_history, generate_next_hour
 from benchmarks.harness import build_history, fresh_databases, hourly_run, say
 from benchmarks.profile import heavy_models, profile_models
 from orchestration.db.connection import connected
@@ -125,12 +125,10 @@ def utility_s(fleet: Fleet, history_hours: int, *, limits: bool = True) -> dict:
     )
     start, hour = T0, T0 + timedelta(hours=history_hours)
     t = time.monotonic()
-    generate_hours(source, fleet, start, hour - timedelta(hours=1))
-    generate_hours(source, fleet, hour - timedelta(hours=1), hour, late_share=0.005)
+    generate_history(source, fleet, start, hour)
     say(f"  generated the history in {time.monotonic() - t:.0f} s")
     say(f"  history loaded and built (one run) in {build_history(start, hour):.0f} s")
-    generate_hours(source, fleet, hour, hour + timedelta(hours=1))
-    late = generate_hours(source, fleet, hour - timedelta(hours=1), hour, late_share=0.005, late=True)
+    late = generate_next_hour(source, fleet, hour)
     run = hourly_run(hour)
     say(f"  the next hour ({late:,} late rows for the hour before): {run}")
     out = {"history hours": history_hours, "run": run}
@@ -151,12 +149,10 @@ def _late_hour(fleet: Fleet, source, start: datetime, hour: datetime) -> dict:
     """Build [start, hour) as the history was built, then time the run of `hour` (with late rows for the hour
     before) as the hour behind a day is timed."""
     t = time.monotonic()
-    generate_hours(source, fleet, start, hour - timedelta(hours=1))
-    generate_hours(source, fleet, hour - timedelta(hours=1), hour, late_share=0.005)
+    generate_history(source, fleet, start, hour)
     say(f"  generated {start:%H:%M}-{hour:%H:%M} in {time.monotonic() - t:.0f} s; built in "
         f"{build_history(start, hour):.0f} s")  # fmt: skip
-    generate_hours(source, fleet, hour, hour + timedelta(hours=1))
-    generate_hours(source, fleet, hour - timedelta(hours=1), hour, late_share=0.005, late=True)
+    generate_next_hour(source, fleet, hour)
     return {"hour": hour.isoformat(), "run": hourly_run(hour)}
 
 
