@@ -192,3 +192,11 @@ def report(settings, hand_worked, tmp_path_factory):
     path = tmp_path_factory.mktemp("report") / "grid-report.html"
     result = build_report(settings, hand_worked, *WINDOW, path)
     return result, path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def manifest(settings, warehouse):
+    """The dbt project as `dbt parse` reads it (tests/test_dbt_project.py, tests/test_dbt_indexes.py)."""
+    from tests.dbt_commands import dbt_result
+
+    return dbt_result(settings, warehouse, "parse")

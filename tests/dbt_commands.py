@@ -13,3 +13,8 @@ def dbt_result(settings, warehouse, *args: str):
         result = dbtRunner().invoke([*args, "--project-dir", str(settings.dbt_project_dir), "--quiet"])
     assert result.success, result.exception
     return result.result
+
+
+def models(manifest) -> dict:
+    """The manifest's models by name."""
+    return {node.name: node for node in manifest.nodes.values() if node.resource_type == "model"}

@@ -5,9 +5,7 @@ No data needed: `dbt parse` and `dbt ls` read the project only.
 
 from __future__ import annotations
 
-import pytest
-
-from tests.dbt_commands import dbt_result
+from tests.dbt_commands import dbt_result, models
 
 MARTS = {
     # mart: its grain, hand-copied from docs/data-contract.md §4
@@ -35,15 +33,6 @@ REPORT_VIEWS = {
     "rpt_sensor_sites",
 }
 RUN_AUDIT_TABLES = ("dq_run_results", "dq_run_scores", "run_steps")
-
-
-@pytest.fixture(scope="module")
-def manifest(settings, warehouse):
-    return dbt_result(settings, warehouse, "parse")
-
-
-def models(manifest) -> dict:
-    return {node.name: node for node in manifest.nodes.values() if node.resource_type == "model"}
 
 
 def generic_tests_of(manifest, model) -> list:
