@@ -69,6 +69,8 @@ def test_socket_directories_become_host_parameters():
     url = make_url(DbTarget("/tmp/pg sock", 5432, "wh", "postgres").sqlalchemy_url(search_path="audit"))
     assert (url.database, dict(url.query)) == ("wh", {"host": "/tmp/pg sock", "port": "5432",
                                                       "options": "-csearch_path=audit"})  # fmt: skip
+    url = make_url(DbTarget("h", 5432, "wh", "etl").sqlalchemy_url("audit", session={"enable_indexscan": "off"}))
+    assert url.query == {"options": "-csearch_path=audit -cenable_indexscan=off"}
 
 
 def test_default_window_is_the_hour_before_the_reference():

@@ -34,21 +34,21 @@ class DbTarget:
             return f"postgresql://{quote(self.user)}@/{quote(self.dbname)}?host={socket}&port={self.port}"
         return f"postgresql://{quote(self.user)}@{self.host}:{self.port}/{quote(self.dbname)}"
 
-    def sqlalchemy_url(self, search_path: str | None = None) -> str:
+    def sqlalchemy_url(self, search_path: str | None = None, session: dict[str, str] | None = None) -> str:
         """For Great Expectations; carries the password, so it is only handed to GX in memory. With `search_path`,
-        the sessions it opens look up unqualified names there."""
+        the sessions it opens look up unqualified names there; `session` sets other settings of those sessions."""
         from urllib.parse import quote, urlencode
 
         auth = quote(self.user, safe="")
         if self.password:
             auth += ":" + quote(self.password, safe="")
         query = {"host": self.host, "port": self.port} if self.host.startswith("/") else {}
-        if search_path:
-            query["options"] = f"-csearch_path={search_path}"
+        settings = ({"search_path": search_path} if search_path else {}) | (session or {})
+        if settings:
+            query["options"] = " ".join(f"-c{name}={value}" for name, value in settings.items())
         server = "" if self.host.startswith("/") else f"{self.host}:{self.port}"
         return f"postgresql+psycopg2://{auth}@{server}/{quote(self.dbname)}" + (f"?{urlencode(query)}" if query else "")
 
     def describe(self) -> str:
         """Safe to log: no password."""
         return f"{self.user}@{self.host}:{self.port}/{self.dbname}"
-

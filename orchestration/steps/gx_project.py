@@ -33,6 +33,12 @@ WINDOW_SCHEMA = "audit"  # the window views: audit.<relation>_window
 # even when nothing failed. audit.dq_run_results records the counts; the failing rows are in raw and in
 # audit.rejected_readings with their reasons.
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
+# GX's sessions read each window in heap order, never in index order: a bitmap scan reads each heap page of the
+# window once, and in parallel. In `"timestamp"` order (the planner cannot see the window's bounds, a subquery, and
+# guessed 65,000 rows) a utility-S hour's 480,959 sensor rows took 128,469 buffer reads, against 11,099. It also
+# keeps GX's wrapping from walking another whole index, as a uniqueness check once did (raw's event_id index: 32 s
+# after 14 days).
+GX_SESSION = {"enable_indexscan": "off", "enable_indexonlyscan": "off"}
 
 _WINDOW = f"(select window_start from {WINDOW_TABLE})", f"(select window_end from {WINDOW_TABLE})"
 _RAW_WINDOW = (
@@ -76,9 +82,7 @@ def window_queries(settings: Settings) -> dict[str, str]:
             )
         else:
             queries[mart] = f"select * from marts.{mart} where hour_start >= {_WINDOW[0]} and hour_start < {_WINDOW[1]}"
-    # `offset 0` plans the window on its own, by its time index. Without it, GX's uniqueness check then (a window
-    # function under LIMIT 20) was planned as a walk of the whole event_id index: 32 s after 14 days of raw.
-    return {relation: f"{query} offset 0" for relation, query in queries.items()}
+    return queries
 
 
 def suites(settings: Settings) -> dict:
@@ -157,7 +161,7 @@ def gx_context(settings: Settings, warehouse: DbTarget):
     import great_expectations as gx
 
     # the assets name the window views without a schema (GX deprecates schema_name): GX's sessions look in audit
-    runtime = {CONNECTION_ENV: warehouse.sqlalchemy_url(search_path=WINDOW_SCHEMA)}
+    runtime = {CONNECTION_ENV: warehouse.sqlalchemy_url(search_path=WINDOW_SCHEMA, session=GX_SESSION)}
     return gx.get_context(mode="file", project_root_dir=str(settings.gx_root), runtime_environment=runtime)
 
 
