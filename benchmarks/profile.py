@@ -5,7 +5,6 @@ For every model that took PROFILE_SECONDS or more in the run, in a transaction t
 1. EXPLAIN (ANALYZE, BUFFERS, WAL) of its incremental batch: the select dbt runs into a temporary table, compiled
    with var incremental_since=latest_load (as `make compare-incremental` does), so it is the batch of the run
    just timed: the rows its latest load brought.
-   The model's pre-hooks run first, in the same transaction, as dbt runs them (the daily marts' `set local`).
    The batch's keys are deleted from the model's table first, so a model that reads its own table (the validated
    models re-rank new rows with the rows already there) sees it as the run did, not with the run's rows in it.
 2. EXPLAIN (ANALYZE, BUFFERS, WAL) of the insert of the batch into the table: the write with every index of the
@@ -73,8 +72,6 @@ def _profile_one(warehouse, node: dict, batch_sql: str) -> dict:
     inserted_where = node["config"].get("inserted_rows_where")
     with connected(warehouse, application="smartgrid-bench-profile") as conn, conn.cursor() as cur:
         try:
-            for hook in node["config"].get("pre-hook", []):  # as dbt runs them: in the model's transaction
-                cur.execute(hook["sql"])
             # the run's rows leave the table first (a validated model re-ranks its new rows with the rows already
             # there: its own would double the batch); then the batch is built again, as the run built it
             cur.execute(f"create temporary table profile_keys as select * from ({batch_sql}) as batch")

@@ -1,6 +1,5 @@
-"""Which indexes the incremental tables have, and how a model may steer the planner, checked on the parsed
-manifest (docs/scaling.md: an index led by an id takes an entry on almost every leaf page each hour; one led by the
-time takes the hour at its right edge)."""
+"""Which indexes the incremental tables have, checked on the parsed manifest (docs/scaling.md: an index led by an
+id takes an entry on almost every leaf page each hour; one led by the time takes the hour at its right edge)."""
 
 from __future__ import annotations
 
@@ -35,18 +34,3 @@ def test_an_index_leads_with_an_id_only_where_one_meter_or_sensor_is_looked_up_o
         name: sorted({c for c in leading_columns(node) if c.endswith("_id")}) for name, node in incremental.items()
     }
     assert {name: columns for name, columns in id_first.items() if columns} == ID_FIRST_INDEXES
-
-
-def test_a_models_planner_settings_end_with_its_transaction(manifest):
-    """A model may steer the planner (the daily marts turn plain index scans off: their model files say why), but
-    only with `set local` in a pre-hook inside its transaction: a plain `set` would stay on the thread's connection
-    and change the plans of the models dbt builds on it next."""
-    settings = {
-        name: (hook.sql.strip(), hook.transaction)
-        for name, node in models(manifest).items()
-        for hook in node.config.pre_hook
-        if re.match(r"\s*set\s", hook.sql, re.IGNORECASE)
-    }
-    assert {"fct_customer_consumption_daily", "fct_customer_consumption_daily_local"} <= set(settings)
-    for name, (sql, in_transaction) in settings.items():
-        assert re.match(r"set local ", sql, re.IGNORECASE) and in_transaction, f"{name}: {sql}"

@@ -2,7 +2,6 @@
     config(
         materialized='incremental',
         incremental_strategy='smartgrid_delete_insert',
-        pre_hook='set local enable_indexscan = off',
         meta={
             'distribution_column': 'customer_id',
             'multi_shard_delete': 'whole days: a meter-hour whose customer changed must leave the old row',
@@ -22,8 +21,7 @@
 
     An incremental run rebuilds, for all customers, every local day in which a meter-hour was rebuilt since the
     last run (a late reading may move an hour to another customer, who must lose it), reading those days'
-    meter-hours by a bitmap scan of the hour_start index: the pre_hook turns plain index scans off for this
-    model's transaction, as in fct_customer_consumption_daily, which says why. -#}
+    meter-hours through the hour_start index. -#}
 
 {%- set time_zone = var('local_time_zone') %}
 
