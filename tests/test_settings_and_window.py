@@ -66,10 +66,14 @@ def test_socket_directories_become_host_parameters():
     assert uri == "postgresql://postgres@/wh?host=%2Ftmp%2Fpg%20sock&port=5432"
     from sqlalchemy.engine import make_url
 
-    url = make_url(DbTarget("/tmp/pg sock", 5432, "wh", "postgres").sqlalchemy_url(search_path="audit"))
-    assert (url.database, dict(url.query)) == ("wh", {"host": "/tmp/pg sock", "port": "5432",
-                                                      "options": "-csearch_path=audit"})  # fmt: skip
-    url = make_url(DbTarget("h", 5432, "wh", "etl").sqlalchemy_url("audit", session={"enable_indexscan": "off"}))
+    url = make_url(DbTarget("/tmp/pg sock", 5432, "wh", "postgres").sqlalchemy_url())
+    assert (url.database, dict(url.query)) == ("wh", {"host": "/tmp/pg sock", "port": "5432"})
+
+
+def test_session_settings_reach_the_sqlalchemy_url_as_options():
+    from sqlalchemy.engine import make_url
+
+    url = make_url(DbTarget("h", 5432, "wh", "etl").sqlalchemy_url({"search_path": "audit", "enable_indexscan": "off"}))
     assert url.query == {"options": "-csearch_path=audit -cenable_indexscan=off"}
 
 

@@ -34,18 +34,17 @@ class DbTarget:
             return f"postgresql://{quote(self.user)}@/{quote(self.dbname)}?host={socket}&port={self.port}"
         return f"postgresql://{quote(self.user)}@{self.host}:{self.port}/{quote(self.dbname)}"
 
-    def sqlalchemy_url(self, search_path: str | None = None, session: dict[str, str] | None = None) -> str:
-        """For Great Expectations; carries the password, so it is only handed to GX in memory. With `search_path`,
-        the sessions it opens look up unqualified names there; `session` sets other settings of those sessions."""
+    def sqlalchemy_url(self, session: dict[str, str] | None = None) -> str:
+        """For Great Expectations; carries the password, so it is only handed to GX in memory. `session` sets
+        settings of the sessions it opens (`search_path`: where they look up unqualified names)."""
         from urllib.parse import quote, urlencode
 
         auth = quote(self.user, safe="")
         if self.password:
             auth += ":" + quote(self.password, safe="")
         query = {"host": self.host, "port": self.port} if self.host.startswith("/") else {}
-        settings = ({"search_path": search_path} if search_path else {}) | (session or {})
-        if settings:
-            query["options"] = " ".join(f"-c{name}={value}" for name, value in settings.items())
+        if session:
+            query["options"] = " ".join(f"-c{name}={value}" for name, value in session.items())
         server = "" if self.host.startswith("/") else f"{self.host}:{self.port}"
         return f"postgresql+psycopg2://{auth}@{server}/{quote(self.dbname)}" + (f"?{urlencode(query)}" if query else "")
 

@@ -161,7 +161,7 @@ def gx_context(settings: Settings, warehouse: DbTarget):
     import great_expectations as gx
 
     # the assets name the window views without a schema (GX deprecates schema_name): GX's sessions look in audit
-    runtime = {CONNECTION_ENV: warehouse.sqlalchemy_url(search_path=WINDOW_SCHEMA, session=GX_SESSION)}
+    runtime = {CONNECTION_ENV: warehouse.sqlalchemy_url(session={"search_path": WINDOW_SCHEMA} | GX_SESSION)}
     return gx.get_context(mode="file", project_root_dir=str(settings.gx_root), runtime_environment=runtime)
 
 
