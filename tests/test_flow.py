@@ -42,11 +42,14 @@ def simulated(fresh_databases):
     return warehouse, source
 
 
-def test_flow_end_to_end_with_late_rows_and_reruns(settings, simulated, prefect_api):
+def test_flow_end_to_end_with_late_rows_and_reruns(settings, simulated, prefect_api, monkeypatch):
+    from orchestration import process_exit
     from orchestration.flows.smartgrid_etl_flow import smartgrid_etl_flow
 
     warehouse, source = simulated
+    monkeypatch.setattr(process_exit, "_registered", False)
     first = smartgrid_etl_flow(start_time=START, end_time=START + timedelta(hours=6))
+    assert process_exit._registered  # a worker's process exits without collecting (tests/test_process_exit.py)
     source_rows = scalar(source, "select count(*) from sensor_data") + scalar(
         source, "select count(*) from meter_readings"
     )

@@ -75,7 +75,7 @@ def test_every_test_the_docs_name_exists():
 LAYERS = (
     ("orchestration.window", "orchestration.results", "orchestration.db", "orchestration.settings",
      "orchestration.sources", "orchestration.secrets", "orchestration.alerting", "orchestration.automations",
-     "orchestration.warehouse_slot"),
+     "orchestration.warehouse_slot", "orchestration.process_exit"),
     ("orchestration.steps",),
     ("orchestration.report", "orchestration.local"),
     ("orchestration.flows",),

@@ -4,5 +4,8 @@
 
 def main(argv: list[str] | None = None) -> int:
     from orchestration.cli.app import run
+    from orchestration.process_exit import skip_final_collection
+
+    skip_final_collection()  # a command that ran the flow, dbt or GX would spend seconds collecting at exit
 
     return run(argv)

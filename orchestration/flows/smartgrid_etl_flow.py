@@ -20,6 +20,7 @@ from orchestration.db.roles import as_loader
 from orchestration.flows.alerts import alert_on_failure
 from orchestration.flows.watchdog import current_timeout, deadline, load_timeout_seconds, run_timeout_seconds
 from orchestration.local.postgres import resolve_targets
+from orchestration.process_exit import skip_final_collection
 from orchestration.report.artifacts import grid_report_task
 from orchestration.results.model import (
     CheckpointReport,
@@ -177,6 +178,7 @@ def smartgrid_etl_flow(
 ) -> RunReport:
     """Process the UTC window [start_time, end_time); by default the hour before the scheduled start."""
     logger = get_run_logger()
+    skip_final_collection()  # the process that runs the flow (a worker's, or `smartgrid run`) exits at once
     background_imports.start("dbt.cli.main")  # ~2 s, while the load runs
     if enable_validation:
         background_imports.start("great_expectations", "great_expectations.expectations")  # ~8 s: load and dbt
