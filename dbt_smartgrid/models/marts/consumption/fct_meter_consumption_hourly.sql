@@ -17,6 +17,11 @@
     meter's intervals that fall in the hour (int_meter_interval_hours), with the hour's quality code and its
     customer: the one named on the closing reading of the last interval that overlaps the hour.
 
+    The hour's valid readings are counted from those parts too: the intervals pair consecutive valid readings, so
+    a valid reading in the hour closes an interval that overlaps the hour, unless it opens the hour's first part
+    (the meter's first reading, or one exactly on the hour). Counted from the parts, the hour needs no look-up of
+    the validated readings.
+
     Incremental runs rebuild the meter-hours that received a rebuilt interval part, reading all parts of
     those hours through the (meter_id, hour_start) index, meter-hour by meter-hour (`offset 0` keeps the look-up
     apart: a join was planned as a hash join over every interval part, a pass that grows with history). A reading that names a new customer changes only the
@@ -27,12 +32,6 @@ with
 interval_hours as not materialized (
 
     select * from {{ ref('int_meter_interval_hours') }}
-
-),
-
-meter_readings as not materialized (
-
-    select * from {{ ref('int_meter_readings_validated') }}
 
 ),
 
@@ -62,7 +61,12 @@ aggregated_to_meter_hour as (
             where interval_hours.interval_kind <> 'measured'
         ), 0)::numeric(20, 9) as estimated_kwh,
         bool_or(interval_hours.interval_kind = 'long_gap' or interval_hours.is_negative) as is_questionable,
-        bool_or(interval_hours.interval_kind <> 'measured') as has_interpolated
+        bool_or(interval_hours.interval_kind <> 'measured') as has_interpolated,
+
+        -- valid readings in the hour: the closing readings of its parts, and the opening one of its first part
+        count(*) filter (
+            where interval_hours.ended_at < meter_hours_to_rebuild.hour_start + interval '1 hour'
+        ) + (min(interval_hours.started_at) >= meter_hours_to_rebuild.hour_start)::int as reading_count
 
     from meter_hours_to_rebuild
 
@@ -75,25 +79,6 @@ aggregated_to_meter_hour as (
     ) as interval_hours
 
     group by 1, 2
-
-),
-
-with_reading_count as (
-
-    select
-        aggregated_to_meter_hour.*,
-        readings_in_hour.reading_count
-
-    from aggregated_to_meter_hour
-
-    cross join lateral (
-        select count(*) as reading_count
-        from meter_readings
-        where meter_readings.meter_id = aggregated_to_meter_hour.meter_id
-            and meter_readings.reading_at >= aggregated_to_meter_hour.hour_start
-            and meter_readings.reading_at < aggregated_to_meter_hour.hour_start + interval '1 hour'
-            and meter_readings.is_valid
-    ) as readings_in_hour
 
 ),
 
@@ -113,7 +98,7 @@ final as (
         end as quality_code,
         (select max(interval_hours.loaded_through) from interval_hours) as loaded_through
 
-    from with_reading_count
+    from aggregated_to_meter_hour
 
 )
 
