@@ -26,6 +26,8 @@ PATHS = [
         "ops.meter_readings",
         "stg_ops__meter_readings",
         "int_meter_readings_validated",
+        "int_meter_intervals",
+        "int_meter_interval_hours",
         "fct_meter_consumption_hourly",
         "fct_customer_consumption_daily",
     ],
