@@ -32,21 +32,37 @@ SKIP_DIRS = {".venv", ".git", "pg"}  # the installed packages, git objects, and 
 
 @pytest.fixture(scope="module")
 def password_server():
-    """A pgserver in a short temp dir (Unix socket paths are limited) whose pg_hba requires passwords."""
+    """A pgserver in a short temp dir (Unix socket paths are limited) whose pg_hba requires passwords. It stops
+    when the module's tests are done, before its directory is removed: stopped only at the process's exit (after
+    the directory was gone), `pg_ctl stop` failed and the server outlived the test run."""
     import pgserver
 
     from orchestration.local.postgres import _pgserver_system_user, _silence_pgserver
 
     _silence_pgserver()
-    with tempfile.TemporaryDirectory(prefix="sgpw", dir="/tmp") as home:
-        server = pgserver.get_server(Path(home) / "pg", cleanup_mode="stop")
+    with (
+        tempfile.TemporaryDirectory(prefix="sgpw", dir="/tmp") as home,
+        pgserver.get_server(Path(home) / "pg", cleanup_mode="stop") as server,
+    ):
         server.psql(f"alter role postgres password '{PASSWORD}';")
         hba = Path(home) / "pg" / "pg_hba.conf"
         hba.write_text(hba.read_text().replace(" trust", " scram-sha-256"))
         from pgserver._commands import pg_ctl
 
         pg_ctl(["reload"], pgdata=Path(home) / "pg", user=_pgserver_system_user())
-        yield str(server.get_postmaster_info().socket_dir)
+        postmaster = server.get_postmaster_info()
+        yield str(postmaster.socket_dir)
+    assert not _alive(postmaster.process), "the password server outlived its tests"
+
+
+def _alive(process) -> bool:
+    """Running, not a zombie (a daemonised postmaster that exited stays one until PID 1 reaps it)."""
+    import psutil
+
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _files_containing(secret: str, *roots: Path) -> list[Path]:
