@@ -52,3 +52,14 @@ def test_make_serve_installs_the_automations_on_the_server_it_starts(webhook):
         assert listed.stdout.count(name) == 1, (name, listed.stdout)
     assert "automation installed: smartgrid: run failed or crashed" in served.stderr
 
+
+def test_a_zombie_is_not_alive():
+    """A process that exited but was not reaped yet (a zombie) does not run: `make stop` waits for the worker to be
+    gone, and a container's PID 1 may never reap it. The child here stays a zombie until it is waited for."""
+    from orchestration.local.prefect_server import pid_alive
+
+    child = subprocess.Popen(["sleep", "0.2"])
+    assert pid_alive(child.pid)
+    wait_for(lambda: not pid_alive(child.pid), "the exited child seen as gone", timeout=10)
+    assert child.poll() == 0  # reaped only now: it was a zombie while pid_alive said it was gone
+    assert not pid_alive(child.pid)

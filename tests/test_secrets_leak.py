@@ -16,6 +16,7 @@ import pytest
 
 from orchestration.db.connection import ensure_database
 from orchestration.db.connection_check import DatabaseUnreachable
+from orchestration.local.prefect_server import pid_alive
 from orchestration.local.simulator import SimulationConfig, simulate
 from orchestration.settings import REPO_ROOT, DbTarget
 from tests.helpers import THREE_DAYS_START
@@ -52,17 +53,7 @@ def password_server():
         pg_ctl(["reload"], pgdata=Path(home) / "pg", user=_pgserver_system_user())
         postmaster = server.get_postmaster_info()
         yield str(postmaster.socket_dir)
-    assert not _alive(postmaster.process), "the password server outlived its tests"
-
-
-def _alive(process) -> bool:
-    """Running, not a zombie (a daemonised postmaster that exited stays one until PID 1 reaps it)."""
-    import psutil
-
-    try:
-        return process.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
+    assert not pid_alive(postmaster.pid), "the password server outlived its tests"
 
 
 def _files_containing(secret: str, *roots: Path) -> list[Path]:

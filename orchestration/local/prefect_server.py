@@ -152,11 +152,17 @@ def process_alive(pid_file: Path) -> bool:
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether a process with this id runs."""
+    """Whether a process with this id runs. A zombie does not: a process that exited after its parent did stays one
+    until PID 1 reaps it, which a container's PID 1 may never do (`make stop` then waited out the worker's grace)."""
     import os
 
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    except PermissionError:  # another user's process (the embedded PostgreSQL's, when the CLI runs as root)
+        pass
+    try:  # Linux: the state follows the command name, in parentheses
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):  # no /proc (macOS), or the process just went
+        return True
