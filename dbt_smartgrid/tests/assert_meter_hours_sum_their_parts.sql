@@ -4,10 +4,11 @@
 -- its last pass; `smartgrid check --full`: all of history) holds exactly the sum of the interval parts that fall in
 -- it (int_meter_interval_hours).
 -- Not in the hourly build (tag daily_run, like assert_customer_days_sum_their_meter_hours): there its scope is the
--- meter-hours the same build has just summed from those parts, so it could fail only if the model's own SQL summed
--- wrongly, which its unit tests check; it cost 1.3 s of the utility-S hour behind a day (line of 2026-12-07T13:43:16),
--- between the hourly mart and the daily marts. What only it can find, an hour whose parts changed after the hour
--- was summed, the daily run finds over the hours summed since its last pass.
+-- meter-hours the same build has just summed from those parts, so it could fail only if the build wrote other
+-- values than it summed (the model's SQL or its materialization), which its unit tests and make test check. It
+-- cost 1.3 s of the utility-S hour behind a day (line of 2026-12-07T13:43:16), between the hourly mart and the
+-- daily marts. What only it can find, an hour whose parts changed after the hour was summed, the daily run finds
+-- over the hours summed since its last pass.
 
 with
 
