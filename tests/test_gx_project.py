@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
 
-from orchestration.steps.gx_project import DATA_SOURCE, checked_relations, gx_context
+from orchestration.steps.gx_project import DATA_SOURCE, checked_relations, gx_context, window_queries
+from orchestration.steps.loader import load_raw
+from tests.helpers import at, insert_meter_rows, query
+from tests.loader_rows import meter
 
 GX = Path(__file__).resolve().parents[1] / "gx"
 
@@ -57,3 +62,36 @@ def test_gx_sessions_read_a_window_in_heap_order(settings, warehouse):
         plan = "\n".join(conn.execute(sa.text(ONE_HOUR)).scalars())
     assert "Bitmap Heap Scan on readings" in plan, plan
     assert not re.search(r"(?<!Bitmap )Index (Only )?Scan", plan), plan
+
+
+def test_a_raw_window_holds_its_rows_to_the_microsecond(settings, fresh_databases):
+    """The window's bounds are constants in the view's SQL: [10:00, 11:00) exactly, the end given with a time zone
+    (13:00+02:00); a reading 1 µs off the quarter-hour grid is off it; a clock exactly 300 s ahead of the arrival
+    is 300 s ahead (the expectation's tolerance), 1 µs more is over it."""
+    warehouse, source = fresh_databases
+    us, late = timedelta(microseconds=1), timedelta(minutes=5)
+    readings = {  # event_id: (timestamp, created_at)
+        "before": (at("10:00") - us, at("10:00")),
+        "start": (at("10:00"), at("10:00") + late),
+        "off_grid": (at("10:15") + us, at("10:15") + late),
+        "ahead_300s": (at("10:30"), at("10:30") - late),
+        "ahead_more": (at("10:45"), at("10:45") - late - us),
+        "last": (at("11:00") - us, at("11:00")),
+        "end": (at("11:00"), at("11:00")),
+    }
+    insert_meter_rows(source, [meter(e, "10:00", timestamp=t, created_at=c) for e, (t, c) in readings.items()])
+    load_raw(warehouse, source, at("09:00"), at("12:00"))
+    end = (at("11:00") + timedelta(hours=2)).replace(tzinfo=timezone(timedelta(hours=2)))
+    view = window_queries(settings, at("10:00").replace(tzinfo=UTC), end)["raw_meter_readings"]
+    rows = query(
+        warehouse,
+        "select event_id, seconds_off_quarter_hour = 0, round(seconds_off_quarter_hour::numeric, 6), "
+        f"seconds_ahead_of_arrival from ({view}) as w",
+    )
+    assert sorted(rows) == [
+        ("ahead_300s", True, 0, 300.0),
+        ("ahead_more", True, 0, 300.000001),
+        ("last", False, Decimal("899.999999"), -0.000001),
+        ("off_grid", False, Decimal("0.000001"), -299.999999),
+        ("start", True, 0, -300.0),
+    ]
