@@ -29,6 +29,7 @@ def test_every_window_query_is_an_asset_of_the_committed_project(settings):
         for name, asset in source["assets"].items()
     }
     relations = checked_relations(settings)
+    assert list(window_queries(settings, at("10:00"), at("11:00"))) == relations  # one view per checked relation
     assert assets == {f"{relation}_window": ("table", None, f"{relation}_window") for relation in relations}
     checkpoint = json.loads((GX / "checkpoints" / "run_window.json").read_text())
     assert checkpoint["result_format"]["partial_unexpected_count"] == 0  # no sample scans (gx_project.py)

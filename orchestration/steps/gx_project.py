@@ -45,9 +45,17 @@ RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
 GX_SESSION = {"enable_indexscan": "off", "enable_indexonlyscan": "off"}
 
 
+RAW_RELATIONS = ("raw_sensor_data", "raw_meter_readings")  # raw.sensor_data, raw.meter_readings
+
+
 def checked_relations(settings: Settings) -> list[str]:
     """The relations the checkpoint validates, raw's two tables first: `audit.<relation>_window` each."""
-    return list(window_queries(settings, datetime(2000, 1, 1), datetime(2000, 1, 1, 1)))
+    return [*RAW_RELATIONS, *(mart for mart, _ in _checked_marts(settings))]
+
+
+def _checked_marts(settings: Settings) -> list[tuple[str, str]]:
+    """(mart, the column naming its period) the checkpoint validates, the hourly marts first (steps/dbt_project.py)."""
+    return sorted(dbt_project.checkpoint_marts(settings).items(), key=lambda item: (item[1] != "hour_start", item[0]))
 
 
 def window_queries(settings: Settings, start: datetime, end: datetime) -> dict[str, str]:
@@ -58,7 +66,7 @@ def window_queries(settings: Settings, start: datetime, end: datetime) -> dict[s
     in_range = " ".join(f"when '{kind}' then value between {low} and {high}" for kind, (low, high) in ranges.items())
     low, high = (f"timestamp '{to_utc_naive(at).isoformat(' ', 'microseconds')}'" for at in (start, end))
     raw_window = f'where "timestamp" >= {low} and "timestamp" < {high}'
-    queries = {
+    queries = {  # RAW_RELATIONS
         "raw_sensor_data": (
             "select event_id, sensor_id, sensor_type, "
             "value = 'NaN' as is_nan, "
@@ -77,11 +85,8 @@ def window_queries(settings: Settings, start: datetime, end: datetime) -> dict[s
             f"from raw.meter_readings {raw_window}"
         ),
     }
-    by_period = sorted(
-        dbt_project.checkpoint_marts(settings).items(), key=lambda item: (item[1] != "hour_start", item[0])
-    )
     low_utc, high_utc = f"({low} at time zone 'UTC')", f"({high} at time zone 'UTC')"  # timestamptz
-    for mart, period in by_period:
+    for mart, period in _checked_marts(settings):
         if period != "hour_start":  # a UTC day, or a local day in the project's time zone
             zone = "UTC" if period == "day" else project_vars(settings)["local_time_zone"]
             queries[mart] = (
