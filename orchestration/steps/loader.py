@@ -2,7 +2,8 @@
 
 Which rows to copy is steps/reconcile.py's decision: the rows above the previous load's highest id first, then
 the last hours compared hour by hour with raw's fingerprints. Rows travel as binary COPY through an OS pipe
-(copy_rows.py). The rows above the previous load's highest id cannot be in raw yet, so they are copied straight
+(copy_rows.py), read from the source by a process of its own on this load's source snapshot (copy_reader.py).
+The rows above the previous load's highest id cannot be in raw yet, so they are copied straight
 into raw, each written once; their hours are then added to raw.hour_fingerprints. Should raw hold one after all
 (the source deleted a row and inserted it again under a new id), that COPY fails at a savepoint and they take the
 way of the changed hours' rows: into a temporary table, then inserted with `on conflict (event_id) do nothing`,
