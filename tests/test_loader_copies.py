@@ -96,8 +96,8 @@ def test_the_reading_process_copies_what_the_source_transaction_sees(fresh_datab
 
 
 def test_the_password_reaches_the_reading_process_on_stdin_only(fresh_databases, monkeypatch):
-    """The reader connects with the source connection's password, which never appears in its argv or environment
-    (anyone on the machine can list a process's argv)."""
+    """The reader connects with the source connection's password, which the loader puts in neither its argv (anyone
+    on the machine can list a process's argv) nor the environment it gives it."""
     warehouse, source = fresh_databases
     secret = source.password or "a-password-trust-auth-ignores"
     insert_meter_rows(source, [meter("a", "00:10")])
@@ -105,7 +105,8 @@ def test_the_password_reaches_the_reading_process_on_stdin_only(fresh_databases,
     real_popen = subprocess.Popen
 
     def popen(args, **kwargs):
-        started.append((args, kwargs.get("env") or dict(os.environ)))
+        added = {key: value for key, value in (kwargs.get("env") or {}).items() if os.environ.get(key) != value}
+        started.append((args, added))  # what the loader adds to its own environment
         return real_popen(args, **kwargs)
 
     monkeypatch.setattr(subprocess, "Popen", popen)
@@ -117,9 +118,9 @@ def test_the_password_reaches_the_reading_process_on_stdin_only(fresh_databases,
     ):
         wh_cur.execute(raw_ddl())
         assert stage_rows(src_cur, wh_cur, "meter_readings", SOURCE_COLUMNS["meter_readings"], "true") == 1
-    [(args, env)] = started
+    [(args, added)] = started
     assert args[-1] == "orchestration.steps.copy_reader"
-    assert not any(secret in arg for arg in args) and not any(secret in value for value in env.values())
+    assert not any(secret in arg for arg in args) and not any(secret in value for value in added.values())
 
 
 def test_a_reading_process_killed_mid_copy_fails_the_load_and_leaves_raw_unchanged(fresh_databases):

@@ -13,6 +13,8 @@ import sys
 import tempfile
 from datetime import datetime
 
+from orchestration.settings import subprocess_environment
+
 
 def stage_rows(src_cur, wh_cur, table: str, columns: list[str], predicate: str) -> int:
     """Stream the source rows of `table` matching `predicate` into the temporary table incoming_<table>, with
@@ -61,6 +63,7 @@ def stream_copy(src_cur, copy_out: str, dst_cur, copy_in: str) -> int:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=reader_errors,
+            env=subprocess_environment(),  # the password is on stdin, never here
         )
         writer_error, killed_here = None, False
         try:
