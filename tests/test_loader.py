@@ -144,8 +144,8 @@ def test_a_source_that_fails_mid_copy_leaves_raw_unchanged(fresh_databases):
     warehouse, source = fresh_databases
     insert_meter_rows(source, [meter("first", "00:30")])
     load_raw(warehouse, source, at("00:00"), at("01:00"))
-    # 4,000 more rows (~400 kB binary, more than the 256 kB the loader passes on at a time, so thousands reach the
-    # warehouse's COPY); the source's COPY fails at the 3,500th
+    # 4,000 more rows (~400 kB binary, more than the 256 kB the COPY reader writes at a time, so thousands reach
+    # the warehouse's COPY); the source's COPY fails at the 3,500th
     query(
         source,
         "insert into meter_readings (event_id, meter_id, customer_id, reading, unit, timestamp, created_at) "

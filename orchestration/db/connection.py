@@ -33,16 +33,14 @@ def is_transient(exc: BaseException | object) -> bool:
     return isinstance(exc, connection_errors()) and not is_permanent(exc)
 
 
+CONNECT_OPTIONS = {"connect_timeout": 10, "options": "-c timezone=UTC"}  # every session, the COPY readers' too
+
+
 def connect(target: DbTarget, *, application: str = "smartgrid"):
     """One psycopg2 connection in UTC. Raises psycopg2.OperationalError when unreachable."""
     import psycopg2
 
-    return psycopg2.connect(
-        **target.connect_kwargs(),
-        application_name=application,
-        connect_timeout=10,
-        options="-c timezone=UTC",
-    )
+    return psycopg2.connect(**target.connect_kwargs(), application_name=application, **CONNECT_OPTIONS)
 
 
 @contextmanager

@@ -7,13 +7,37 @@ the load. Timestamps stay in PostgreSQL, so a value the Python driver cannot rep
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import os
+import socket
 import subprocess
 import sys
 import tempfile
 from datetime import datetime
+from pathlib import Path
 
+from orchestration.db.connection import CONNECT_OPTIONS
 from orchestration.settings import subprocess_environment
+from orchestration.steps import copy_reader
+
+log = logging.getLogger(__name__)
+
+READ_CHUNK_BYTES = copy_reader.OUTPUT_BUFFER_BYTES  # what the writing side reads of the reader's stdout at a time
+READER_SCRIPT = Path(copy_reader.__file__)
+READER_EXIT_SECONDS = 5  # after the writing side failed: time for the reader to end on its own, then it is killed
+KEEP_SNAPSHOT_WHILE_IDLE = "set local idle_in_transaction_session_timeout = 0"
+SECRET_MARKERS = ("PASSWORD", "SECRET", "TOKEN", "WEBHOOK", "API_KEY")  # variables the reader is not given
+
+
+def begin_source_snapshot(src) -> None:
+    """Make the source connection `src` read one snapshot until it commits (REPEATABLE READ, read only), and keep
+    that transaction from being ended for waiting idle: it waits while the warehouse works and while a COPY reader
+    reads its snapshot (stream_copy)."""
+    src.set_session(isolation_level="REPEATABLE READ", readonly=True)
+    with src.cursor() as cur:
+        cur.execute(KEEP_SNAPSHOT_WHILE_IDLE)
 
 
 def stage_rows(src_cur, wh_cur, table: str, columns: list[str], predicate: str) -> int:
@@ -48,76 +72,137 @@ def copy_into_raw(
 def stream_copy(src_cur, copy_out: str, dst_cur, copy_in: str) -> int:
     """Stream `COPY ... TO STDOUT` on the source into `COPY ... FROM STDIN` on another connection.
 
-    The reading side runs in a process of its own (copy_reader.py) on a snapshot that src_cur's transaction
-    exports for it: it reads exactly the rows that transaction sees. The rows pass through an OS pipe, never all in
-    memory. If the reading side fails, its error is raised here, as the psycopg2 error it was, before the caller can
-    use the partly filled destination. If the writing side fails (a unique key raw holds), the driver has sent the
-    whole stream before it reads the error, so the reader finishes (tests/test_loader_copies.py, with more rows
-    than the pipe holds); the writing side's error is raised.
+    The reading side runs in a process of its own (copy_reader.py) on a snapshot that src_cur's transaction exports
+    for it, so src_cur must be in an open transaction (the loaders': REPEATABLE READ, read-only, one snapshot per
+    table); the reader reads exactly the rows that transaction sees. The transaction waits idle while the reader
+    copies, so its idle-in-transaction timeout is switched off until it ends. The rows pass through an OS pipe,
+    never all in memory.
+
+    If the reading side fails, its error is raised here before the caller can use the partly filled destination:
+    a database error as the psycopg2 class it was, a reader that ended otherwise (killed, say) as an
+    OperationalError, which the load task retries. If the writing side fails (a unique key raw holds), the driver
+    has sent the whole stream before it reads the error, so the reader finishes (tests/test_loader_copies.py, with
+    more rows than the pipe holds), and the writing side's error is raised.
     """
+    src_cur.execute(KEEP_SNAPSHOT_WHILE_IDLE)  # begin_source_snapshot did, for the loaders
     src_cur.execute("select pg_export_snapshot()")
-    request = {"connect": _connect_kwargs(src_cur.connection), "snapshot": src_cur.fetchone()[0], "copy": copy_out}
-    with tempfile.TemporaryFile() as reader_errors:
-        reader = subprocess.Popen(
-            [sys.executable, "-m", "orchestration.steps.copy_reader"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=reader_errors,
-            env=subprocess_environment(),  # the password is on stdin, never here
-        )
-        writer_error, killed_here = None, False
-        try:
-            with reader.stdin:
-                reader.stdin.write(json.dumps(request).encode())
-            with reader.stdout:
-                dst_cur.copy_expert(copy_in, reader.stdout, size=1 << 18)
-        except BaseException as exc:
-            writer_error = exc
-            if reader.poll() is None:  # it may be blocked on a full pipe
-                reader.kill()
-                killed_here = True
-        returncode = reader.wait()
-        reader_errors.seek(0)
-        output = reader_errors.read().decode("utf-8", "replace").strip()
-    report = _reader_report(output)
-    if writer_error is not None and report is None and (killed_here or returncode >= 0):
-        raise writer_error  # the reader ended for it: killed here, or on the broken pipe
-    if returncode != 0:  # a truncated stream may have ended the writer's COPY without an error
-        raise _reader_error(returncode, report, output) from writer_error
-    return dst_cur.rowcount
+    snapshot = src_cur.fetchone()[0]
+    request = {"connect": reader_connect_kwargs(src_cur.connection), "snapshot": snapshot, "copy": copy_out}
+    writer_error, killed_here = None, False
+    with tempfile.TemporaryFile() as stderr_file:
+        command = [sys.executable, "-I", str(READER_SCRIPT)]
+        env = _reader_environment()
+        with subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr_file, env=env
+        ) as reader:
+            try:
+                reader.stdin.write(json.dumps(request).encode() + b"\n")  # stdin stays open: the loader's sign of life
+                reader.stdin.flush()
+                dst_cur.copy_expert(copy_in, reader.stdout, size=READ_CHUNK_BYTES)
+            except BaseException as exc:
+                writer_error = exc
+                reader.stdout.close()  # a reader blocked on the full pipe ends on the broken pipe
+                try:
+                    reader.wait(READER_EXIT_SECONDS if isinstance(exc, Exception) else 0)
+                except subprocess.TimeoutExpired:
+                    reader.kill()
+                    killed_here = True
+                with contextlib.suppress(OSError):  # a reader dead before it read the request
+                    reader.stdin.close()
+        stderr_file.seek(0)
+        stderr = stderr_file.read().decode("utf-8", "replace").strip()
+    if reader.returncode not in (0, copy_reader.BROKEN_PIPE) and _reader_report(stderr) is None:
+        log.error("the source COPY's reading process ended with status %s: %s", reader.returncode, stderr[-2000:])
+    error = error_to_raise(writer_error, killed_here, reader.returncode, stderr)
+    if error is None:
+        return dst_cur.rowcount
+    if error is writer_error:
+        raise error
+    raise error from writer_error
 
 
-def _connect_kwargs(conn) -> dict:
-    """The parameters the reader connects with: those of src_cur's connection, password included (sent on stdin)."""
+def error_to_raise(
+    writer_error: BaseException | None, killed_here: bool, returncode: int, stderr: str
+) -> BaseException | None:
+    """Which error a copy raises: the writing side's when the reader ended because of it (killed here, or on the
+    broken pipe, or after all its rows) or when it is no Exception (an interrupt); else the reader's, when it did
+    not end with status 0."""
+    if writer_error is not None and (
+        not isinstance(writer_error, Exception) or killed_here or returncode in (0, copy_reader.BROKEN_PIPE)
+    ):
+        return writer_error
+    if returncode != 0:
+        return _reader_error(returncode, stderr)
+    return writer_error
+
+
+def reader_connect_kwargs(conn) -> dict:
+    """The parameters of the source session `conn` for its reader, password included (it goes on stdin). Over TCP
+    the reader connects to the address that session reached, so a host name that resolves to several servers cannot
+    send it to one that does not know the snapshot; `host` stays for TLS."""
     info = conn.info
+    application = info.parameter_status("application_name") or "smartgrid-loader"
     kwargs = {"host": info.host, "port": info.port, "dbname": info.dbname, "user": info.user,
-              "application_name": info.parameter_status("application_name") or "smartgrid-loader"}  # fmt: skip
+              "application_name": application, **CONNECT_OPTIONS}  # fmt: skip
     if info.password:
         kwargs["password"] = info.password
+    address = _peer_address(conn.fileno())
+    if address:
+        kwargs["hostaddr"] = address
     return kwargs
 
 
-def _reader_report(output: str) -> dict | None:
-    """The database error the reader reported on stderr (copy_reader.py), if it reported one."""
+def _peer_address(fileno: int) -> str | None:
+    """The IP address a session's TCP socket is connected to (with an IPv6 zone); None for a Unix socket."""
+    import psycopg2
+
     try:
-        report = json.loads(output.splitlines()[-1])
-    except (ValueError, IndexError):
-        return None
-    return report if isinstance(report, dict) and "message" in report else None
+        with socket.socket(fileno=os.dup(fileno)) as session_socket:
+            if session_socket.family not in (socket.AF_INET, socket.AF_INET6):
+                return None
+            peer = session_socket.getpeername()
+    except OSError as exc:  # the session's connection was reset: as libpq would say, a connection error
+        raise psycopg2.OperationalError(f"the source session's socket: {exc}") from exc
+    zone = peer[3] if len(peer) == 4 else 0
+    return f"{peer[0]}%{zone}" if zone else peer[0]
 
 
-def _reader_error(returncode: int, report: dict | None, output: str) -> Exception:
-    """The reading side's error as the psycopg2 error it was (by SQLSTATE, else by class); an OperationalError, the
-    kind of a lost connection, when the reader ended without a report (killed, or failed to start)."""
+def _reader_environment() -> dict[str, str]:
+    """The pipeline's environment for a child (libpq's variables, Kerberos', OpenSSL's...), less any variable whose
+    name says it holds a password, secret, token, webhook or API key: the reader's password comes on stdin."""
+    environment = subprocess_environment().items()
+    return {key: value for key, value in environment if not any(marker in key.upper() for marker in SECRET_MARKERS)}
+
+
+def _reader_error(returncode: int, stderr: str) -> Exception:
+    """The reader's error: the database error it reported, as that psycopg2 class (by SQLSTATE, else by class
+    name); an OperationalError, the kind of a lost connection, when it ended without one (stream_copy logs its
+    output, which stays out of the message that the retry condition reads)."""
     import psycopg2
     import psycopg2.errors
 
+    report = _reader_report(stderr)
     if report is None:
         return psycopg2.OperationalError(
-            f"the source COPY's reading process ended with status {returncode}: {output[-2000:]}"
+            f"the source COPY's reading process ended with status {returncode} (its output is in the log)"
         )
     try:
-        kind = psycopg2.errors.lookup(report["pgcode"]) if report.get("pgcode") else getattr(psycopg2, report["class"])
-    except (KeyError, AttributeError):
+        kind = psycopg2.errors.lookup(report.get("pgcode") or "")
+    except KeyError:
+        kind = getattr(psycopg2, str(report.get("class")), None)
+    if not (isinstance(kind, type) and issubclass(kind, psycopg2.Error)):
         kind = psycopg2.DatabaseError
-    return kind(report["message"])
+    message = report["message"]
+    if report.get("pgcode") == "22023" and "snapshot" in message:
+        message += (" (the COPY reader's session may have reached another server than the loader's: the source's"
+                    " address must lead every connection to one server)")  # fmt: skip
+    return kind(message)
+
+
+def _reader_report(stderr: str) -> dict | None:
+    """The database error the reader reported on stderr's last line (copy_reader.py), if it reported one."""
+    try:
+        report = json.loads(stderr.splitlines()[-1])
+    except (ValueError, IndexError):
+        return None
+    return report if isinstance(report, dict) and "message" in report else None

@@ -28,7 +28,7 @@ from orchestration.results.model import LoadResult, TableLoad
 from orchestration.settings import DbTarget
 from orchestration.sources import SOURCE_COLUMNS, raw_tables_ddl
 from orchestration.steps import reconcile
-from orchestration.steps.copy_rows import copy_into_raw, stage_rows
+from orchestration.steps.copy_rows import begin_source_snapshot, copy_into_raw, stage_rows
 from orchestration.steps.network_loader import load_network
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ def _load_table(
             since, swept = reconcile.daily_reconciliation(wh_cur, table, since, window_end, daily)
         ranges = [(since, window_end), *swept]
         with connected(source, application="smartgrid-loader") as src:
-            src.set_session(isolation_level="REPEATABLE READ", readonly=True)  # one snapshot for the table
+            begin_source_snapshot(src)  # one snapshot for the table
             with src.cursor() as src_cur:
                 try:
                     src_cur.execute(f"select coalesce(max(id), 0) from {table}")

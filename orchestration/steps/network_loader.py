@@ -17,7 +17,7 @@ from orchestration.db.connection import connected
 from orchestration.results.model import TableLoad
 from orchestration.settings import DbTarget
 from orchestration.sources import NETWORK_COLUMNS
-from orchestration.steps.copy_rows import stage_rows
+from orchestration.steps.copy_rows import begin_source_snapshot, stage_rows
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def load_network(warehouse: DbTarget, source: DbTarget, load_id: str, window_end
     started_at = datetime.now(UTC)
     loads: dict[str, TableLoad] = {}
     with connected(source, application="smartgrid-loader") as src:
-        src.set_session(isolation_level="REPEATABLE READ", readonly=True)  # one snapshot for both tables
+        begin_source_snapshot(src)  # one snapshot for both tables
         with src.cursor() as src_cur:
             present = _present(src_cur)
             if not present:
