@@ -8,7 +8,8 @@ interpreter to itself; the writing side, in the flow's process, reads the rows 2
 The request comes as one JSON line on stdin, never in argv or the environment, since it holds the password: the
 connection parameters of the loader's source session, the snapshot its transaction exported, and the COPY
 statement. The rows go to stdout. After the request, stdin stays open as the loader's sign of life: when it ends
-(the flow's process died), this process ends too, instead of reading the source for nobody. Exit status:
+(the flow's process died), this process cancels its COPY on the source and ends, instead of reading for nobody.
+Exit status:
 - 0: every row written;
 - 1: a database error, reported on stderr's last line as JSON (its class, SQLSTATE and message), or a crash
   (a Python traceback on stderr);

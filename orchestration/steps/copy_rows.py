@@ -75,7 +75,7 @@ def stream_copy(src_cur, copy_out: str, dst_cur, copy_in: str) -> int:
     The reading side runs in a process of its own (copy_reader.py) on a snapshot that src_cur's transaction exports
     for it, so src_cur must be in an open transaction (the loaders': REPEATABLE READ, read-only, one snapshot per
     table); the reader reads exactly the rows that transaction sees. The transaction waits idle while the reader
-    copies, so its idle-in-transaction timeout is switched off until it ends. The rows pass through an OS pipe,
+    copies: begin_source_snapshot switched its idle-in-transaction timeout off. The rows pass through an OS pipe,
     never all in memory.
 
     If the reading side fails, its error is raised here before the caller can use the partly filled destination:
@@ -84,7 +84,6 @@ def stream_copy(src_cur, copy_out: str, dst_cur, copy_in: str) -> int:
     has sent the whole stream before it reads the error, so the reader finishes (tests/test_loader_copies.py, with
     more rows than the pipe holds), and the writing side's error is raised.
     """
-    src_cur.execute(KEEP_SNAPSHOT_WHILE_IDLE)  # begin_source_snapshot did, for the loaders
     src_cur.execute("select pg_export_snapshot()")
     snapshot = src_cur.fetchone()[0]
     request = {"connect": reader_connect_kwargs(src_cur.connection), "snapshot": snapshot, "copy": copy_out}
