@@ -17,7 +17,7 @@ import time
 import psycopg2
 import pytest
 
-from orchestration.db.connection import connected
+from orchestration.db.connection import connected, is_transient
 from orchestration.sources import SOURCE_COLUMNS
 from orchestration.steps import copy_reader, copy_rows
 from orchestration.steps.copy_rows import READER_SCRIPT, error_to_raise, reader_connect_kwargs, stage_rows, stream_copy
@@ -206,6 +206,23 @@ def test_which_error_a_copy_raises():
         assert type(raised) is psycopg2.OperationalError and f"ended with status {status}" in str(raised)
     unknown = json.dumps({"class": "OperationalError", "pgcode": "58X99", "message": "new code"})
     assert type(error_to_raise(None, False, 1, unknown)) is psycopg2.OperationalError
+
+
+def test_a_reader_error_without_sqlstate_is_retried_as_a_lost_connection(fresh_databases):
+    """libpq can end a COPY cut by a restart of the source with no message at all; psycopg2 then raises a bare
+    DatabaseError without SQLSTATE (seen in CI). The reader reports it as the lost connection it is, which the load
+    task retries; a server's error keeps its class, and a driver misuse is no connection error."""
+    lost = psycopg2.DatabaseError("error with status PGRES_COPY_OUT and no message from the libpq")
+    raised = error_to_raise(None, False, 1, json.dumps(copy_reader.error_report(lost)))
+    assert type(raised) is psycopg2.OperationalError and is_transient(raised)
+    assert copy_reader.error_report(psycopg2.ProgrammingError("no results to fetch"))["class"] == "ProgrammingError"
+    with connected(fresh_databases[1]) as conn, conn.cursor() as cur, pytest.raises(psycopg2.Error) as refused:
+        cur.execute("select 1/0")  # a server's error
+    assert copy_reader.error_report(refused.value) == {
+        "class": "DivisionByZero",
+        "pgcode": "22012",
+        "message": "division by zero",
+    }
 
 
 def _wait_for(condition, seconds: float = 20) -> None:

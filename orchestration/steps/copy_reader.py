@@ -50,12 +50,24 @@ def main() -> int:
         finally:
             conn.close()
     except psycopg2.Error as exc:
-        report = {"class": type(exc).__name__, "pgcode": exc.pgcode, "message": str(exc).strip()}
-        sys.stderr.write(json.dumps(report) + "\n")
+        sys.stderr.write(json.dumps(error_report(exc)) + "\n")
         return 1
     except BrokenPipeError:
         return BROKEN_PIPE
     return 0
+
+
+def error_report(exc) -> dict:
+    """What the loader learns of a database error: its class, SQLSTATE and message. An error without SQLSTATE that
+    is no misuse of the driver (ProgrammingError) did not come from the server: the session's connection failed
+    under it, and libpq may say no more than "error with status PGRES_COPY_OUT and no message from the libpq" (seen
+    when the source restarted mid-copy). It is reported as an OperationalError, the kind the load task retries."""
+    import psycopg2
+
+    kind = type(exc).__name__
+    if exc.pgcode is None and not isinstance(exc, (psycopg2.OperationalError, psycopg2.ProgrammingError)):
+        kind = "OperationalError"
+    return {"class": kind, "pgcode": exc.pgcode, "message": str(exc).strip()}
 
 
 def _read_request() -> dict:
