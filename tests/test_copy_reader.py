@@ -17,10 +17,10 @@ import time
 import psycopg2
 import pytest
 
-from orchestration.db.connection import connected, is_transient
+from orchestration.db.connection import connected
 from orchestration.sources import SOURCE_COLUMNS
 from orchestration.steps import copy_reader, copy_rows
-from orchestration.steps.copy_rows import READER_SCRIPT, error_to_raise, reader_connect_kwargs, stage_rows, stream_copy
+from orchestration.steps.copy_rows import READER_SCRIPT, reader_connect_kwargs, stage_rows, stream_copy
 from orchestration.steps.loader import load_raw, raw_ddl
 from tests.helpers import at, insert_meter_rows, query
 from tests.loader_rows import meter, raw_event_ids
@@ -186,43 +186,6 @@ def test_the_reader_connects_to_the_address_the_loaders_session_reached():
     finally:
         for open_socket in (listener, client, accepted, unix_end, other_end):
             open_socket.close()
-
-
-def test_which_error_a_copy_raises():
-    """The writer's error when the reader ended because of it or is fine; else the reader's."""
-    unique = psycopg2.errors.UniqueViolation("duplicate key")
-    report = json.dumps({"class": "RaiseException", "pgcode": "P0001", "message": "source failed"})
-    assert error_to_raise(None, False, 0, "") is None
-    assert error_to_raise(unique, False, 0, "") is unique  # the reader sent every row first
-    assert error_to_raise(unique, True, -9, "") is unique  # killed here, after the writer failed
-    assert error_to_raise(unique, False, copy_reader.BROKEN_PIPE, "") is unique
-    interrupt = KeyboardInterrupt()
-    assert error_to_raise(interrupt, False, 1, report) is interrupt
-    raised = error_to_raise(None, False, 1, report)  # the source failed mid-copy: the writer may have seen no error
-    assert type(raised) is psycopg2.errors.RaiseException and str(raised) == "source failed"
-    bad_format = psycopg2.errors.BadCopyFileFormat("unexpected EOF")
-    for status, output in ((-9, ""), (1, "Traceback ...\nModuleNotFoundError: psycopg2")):  # killed elsewhere; crashed
-        raised = error_to_raise(bad_format, False, status, output)
-        assert type(raised) is psycopg2.OperationalError and f"ended with status {status}" in str(raised)
-    unknown = json.dumps({"class": "OperationalError", "pgcode": "58X99", "message": "new code"})
-    assert type(error_to_raise(None, False, 1, unknown)) is psycopg2.OperationalError
-
-
-def test_a_reader_error_without_sqlstate_is_retried_as_a_lost_connection(fresh_databases):
-    """libpq can end a COPY cut by a restart of the source with no message at all; psycopg2 then raises a bare
-    DatabaseError without SQLSTATE (seen in CI). The reader reports it as the lost connection it is, which the load
-    task retries; a server's error keeps its class, and a driver misuse is no connection error."""
-    lost = psycopg2.DatabaseError("error with status PGRES_COPY_OUT and no message from the libpq")
-    raised = error_to_raise(None, False, 1, json.dumps(copy_reader.error_report(lost)))
-    assert type(raised) is psycopg2.OperationalError and is_transient(raised)
-    assert copy_reader.error_report(psycopg2.ProgrammingError("no results to fetch"))["class"] == "ProgrammingError"
-    with connected(fresh_databases[1]) as conn, conn.cursor() as cur, pytest.raises(psycopg2.Error) as refused:
-        cur.execute("select 1/0")  # a server's error
-    assert copy_reader.error_report(refused.value) == {
-        "class": "DivisionByZero",
-        "pgcode": "22012",
-        "message": "division by zero",
-    }
 
 
 def _wait_for(condition, seconds: float = 20) -> None:

@@ -18,7 +18,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from orchestration.db.connection import CONNECT_OPTIONS
+from orchestration.db.connection import CONNECT_OPTIONS, connection_errors, is_transient
 from orchestration.settings import subprocess_environment
 from orchestration.steps import copy_reader
 
@@ -80,7 +80,8 @@ def stream_copy(src_cur, copy_out: str, dst_cur, copy_in: str) -> int:
 
     If the reading side fails, its error is raised here before the caller can use the partly filled destination:
     a database error as the psycopg2 class it was, a reader that ended otherwise (killed, say) as an
-    OperationalError, which the load task retries. If the writing side fails (a unique key raw holds), the driver
+    OperationalError, which the load task retries; so is a lost connection of either side (error_to_raise,
+    _session_lost). If the writing side fails (a unique key raw holds), the driver
     has sent the whole stream before it reads the error, so the reader finishes (tests/test_loader_copies.py, with
     more rows than the pipe holds), and the writing side's error is raised.
     """
@@ -117,6 +118,9 @@ def stream_copy(src_cur, copy_out: str, dst_cur, copy_in: str) -> int:
         return dst_cur.rowcount
     if error is writer_error:
         raise error
+    lost = _session_lost(src_cur.connection)  # the reader's error may be a consequence of it
+    if lost is not None:
+        raise lost from error
     raise error from writer_error
 
 
@@ -124,15 +128,33 @@ def error_to_raise(
     writer_error: BaseException | None, killed_here: bool, returncode: int, stderr: str
 ) -> BaseException | None:
     """Which error a copy raises: the writing side's when the reader ended because of it (killed here, or on the
-    broken pipe, or after all its rows) or when it is no Exception (an interrupt); else the reader's, when it did
-    not end with status 0."""
+    broken pipe, or after all its rows), when it is no Exception (an interrupt) or a lost connection (retried: the
+    reader's error may be its consequence, as when one server holds both databases and restarts); else the
+    reader's, when it did not end with status 0."""
     if writer_error is not None and (
-        not isinstance(writer_error, Exception) or killed_here or returncode in (0, copy_reader.BROKEN_PIPE)
+        not isinstance(writer_error, Exception)
+        or killed_here
+        or returncode in (0, copy_reader.BROKEN_PIPE)
+        or is_transient(writer_error)
     ):
         return writer_error
     if returncode != 0:
         return _reader_error(returncode, stderr)
     return writer_error
+
+
+def _session_lost(conn) -> Exception | None:
+    """The connection error of the loader's source session, if it was lost while its reader failed (a restart
+    between the snapshot's export and its import fails the reader with "invalid snapshot identifier"): then the
+    copy fails as a lost connection, which the load task retries."""
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select 1")
+    except connection_errors() as exc:
+        return exc
+    except Exception:  # noqa: BLE001 - the session answered: the reader's error stands
+        pass
+    return None
 
 
 def reader_connect_kwargs(conn) -> dict:
