@@ -64,7 +64,7 @@ def test_a_source_session_lost_before_its_reader_imports_the_snapshot_fails_as_a
     connect_kwargs = copy_rows.reader_connect_kwargs
 
     def lose_the_session_then_connect(conn):
-        query(source, "select pg_terminate_backend(%s)", (conn.info.backend_pid,))  # the fault, at that moment
+        query(source, "select pg_terminate_backend(%s, 5000)", (conn.info.backend_pid,))  # the fault, at that moment
         return connect_kwargs(conn)
 
     monkeypatch.setattr(copy_rows, "reader_connect_kwargs", lose_the_session_then_connect)

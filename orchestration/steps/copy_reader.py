@@ -59,9 +59,10 @@ def main() -> int:
 
 def error_report(exc) -> dict:
     """What the loader learns of a database error: its class, SQLSTATE and message. An error without SQLSTATE that
-    is no misuse of the driver (ProgrammingError) did not come from the server: the session's connection failed
-    under it, and libpq may say no more than "error with status PGRES_COPY_OUT and no message from the libpq" (seen
-    when the source restarted mid-copy). It is reported as an OperationalError, the kind the load task retries."""
+    is no misuse of the driver (ProgrammingError) did not come from the server but from libpq: mostly the session's
+    connection failing under it, where libpq may say no more than "error with status PGRES_COPY_OUT and no message
+    from the libpq" (seen when the source restarted mid-copy); else its own trouble (out of memory, say). Waiting may
+    fix either, so it is reported as an OperationalError, the kind the load task retries (at most 4 times)."""
     import psycopg2
 
     kind = type(exc).__name__

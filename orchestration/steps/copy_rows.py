@@ -111,12 +111,15 @@ def stream_copy(src_cur, copy_out: str, dst_cur, copy_in: str) -> int:
                     reader.stdin.close()
         stderr_file.seek(0)
         stderr = stderr_file.read().decode("utf-8", "replace").strip()
-    if reader.returncode not in (0, copy_reader.BROKEN_PIPE) and _reader_report(stderr) is None:
+    reader_failed = reader.returncode not in (0, copy_reader.BROKEN_PIPE)
+    if reader_failed and _reader_report(stderr) is None:
         log.error("the source COPY's reading process ended with status %s: %s", reader.returncode, stderr[-2000:])
     error = error_to_raise(writer_error, killed_here, reader.returncode, stderr)
     if error is None:
         return dst_cur.rowcount
     if error is writer_error:
+        if reader_failed and not killed_here:  # the reader's own error, which the writer's outranks
+            log.warning("the source COPY's reading process failed too: %s", stderr[-2000:])
         raise error
     lost = _session_lost(src_cur.connection)  # the reader's error may be a consequence of it
     if lost is not None:
@@ -215,8 +218,9 @@ def _reader_error(returncode: int, stderr: str) -> Exception:
         kind = psycopg2.DatabaseError
     message = report["message"]
     if report.get("pgcode") == "22023" and "snapshot" in message:
-        message += (" (the COPY reader's session may have reached another server than the loader's: the source's"
-                    " address must lead every connection to one server)")  # fmt: skip
+        message += (" (the loader's source session ended before its reader imported the snapshot, or the reader's"
+                    " session reached another server than the loader's: the source's address must lead every"
+                    " connection to one server)")  # fmt: skip
     return kind(message)
 
 
