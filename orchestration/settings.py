@@ -198,7 +198,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, defaults: Mapping[str
 
 def subprocess_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """This process's environment plus `extra`, for a child process (dbt, sqlfluff, Prefect server or worker; the
-    loaders' COPY readers take only libpq's part of it, steps/copy_rows.py)."""
+    loaders' COPY readers take it less the variables named for a secret, steps/copy_rows.py)."""
     return {**os.environ, **_quiet_defaults(), **(extra or {})}
 
 

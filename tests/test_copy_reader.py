@@ -20,7 +20,13 @@ import pytest
 from orchestration.db.connection import connected
 from orchestration.sources import SOURCE_COLUMNS
 from orchestration.steps import copy_reader, copy_rows
-from orchestration.steps.copy_rows import READER_SCRIPT, reader_connect_kwargs, stage_rows, stream_copy
+from orchestration.steps.copy_rows import (
+    READER_SCRIPT,
+    begin_source_snapshot,
+    reader_connect_kwargs,
+    stage_rows,
+    stream_copy,
+)
 from orchestration.steps.loader import load_raw, raw_ddl
 from tests.helpers import at, insert_meter_rows, query
 from tests.loader_rows import meter, raw_event_ids
@@ -57,7 +63,7 @@ def test_the_reading_process_copies_what_the_source_transaction_sees(fresh_datab
     insert_meter_rows(source, [meter("seen", "00:10")])
     with connected(source) as src, src.cursor() as src_cur, connected(warehouse) as wh, wh.cursor() as wh_cur:
         wh_cur.execute(raw_ddl())  # stage_rows takes raw.meter_readings' column types
-        src.set_session(isolation_level="REPEATABLE READ", readonly=True)
+        begin_source_snapshot(src)
         src_cur.execute("select count(*) from meter_readings")  # the transaction's snapshot: 1 row
         insert_meter_rows(source, [meter("committed later", "00:20")])
         assert stage_rows(src_cur, wh_cur, "meter_readings", SOURCE_COLUMNS["meter_readings"], "true") == 1
@@ -127,7 +133,7 @@ def test_a_reading_process_ends_when_its_loader_is_gone(fresh_databases):
     warehouse, source = fresh_databases
     slow_source(source, 30)
     with connected(source) as src, src.cursor() as src_cur:
-        src.set_session(isolation_level="REPEATABLE READ", readonly=True)
+        begin_source_snapshot(src)
         src_cur.execute("select pg_export_snapshot()")
         request = {"connect": reader_connect_kwargs(src), "snapshot": src_cur.fetchone()[0],
                    "copy": "copy (select * from meter_readings) to stdout (format binary)"}  # fmt: skip
@@ -163,7 +169,7 @@ def test_a_copy_whose_writing_side_fails_first_raises_the_warehouses_error(fresh
     warehouse, source = fresh_databases
     slow_source(source, 0)  # 4,000 rows, ~400 kB
     with connected(source) as src, src.cursor() as src_cur, connected(warehouse) as wh, wh.cursor() as wh_cur:
-        src.set_session(isolation_level="REPEATABLE READ", readonly=True)
+        begin_source_snapshot(src)
         started = time.monotonic()
         with pytest.raises(psycopg2.errors.UndefinedTable):
             stream_copy(src_cur, "copy (select * from meter_readings) to stdout (format binary)",

@@ -65,4 +65,3 @@ def test_the_straight_copy_counts_its_rows_into_the_fingerprints(fresh_databases
     assert fingerprints == [(at("01:00"), 3, 1 + 2 + 4), (at("02:00"), 2, 3 + 5)]
     third = load_raw(warehouse, source, at("02:00"), at("03:00")).tables["meter_readings"]
     assert (third.rows_copied, third.hours_copied) == (0, 0)
-

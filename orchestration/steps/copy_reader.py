@@ -66,7 +66,7 @@ def error_report(exc) -> dict:
     import psycopg2
 
     kind = type(exc).__name__
-    if exc.pgcode is None and not isinstance(exc, (psycopg2.OperationalError, psycopg2.ProgrammingError)):
+    if exc.pgcode is None and not isinstance(exc, psycopg2.ProgrammingError):
         kind = "OperationalError"
     return {"class": kind, "pgcode": exc.pgcode, "message": str(exc).strip()}
 
