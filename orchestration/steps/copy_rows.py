@@ -24,7 +24,6 @@ from orchestration.steps import copy_reader
 
 log = logging.getLogger(__name__)
 
-READ_CHUNK_BYTES = copy_reader.OUTPUT_BUFFER_BYTES  # what the writing side reads of the reader's stdout at a time
 READER_SCRIPT = Path(copy_reader.__file__)
 READER_EXIT_SECONDS = 5  # after the writing side failed: time for the reader to end on its own, then it is killed
 KEEP_SNAPSHOT_WHILE_IDLE = "set local idle_in_transaction_session_timeout = 0"
@@ -98,7 +97,7 @@ def stream_copy(src_cur, copy_out: str, dst_cur, copy_in: str) -> int:
             try:
                 reader.stdin.write(json.dumps(request).encode() + b"\n")  # stdin stays open: the loader's sign of life
                 reader.stdin.flush()
-                dst_cur.copy_expert(copy_in, reader.stdout, size=READ_CHUNK_BYTES)
+                dst_cur.copy_expert(copy_in, reader.stdout, size=copy_reader.OUTPUT_BUFFER_BYTES)
             except BaseException as exc:
                 writer_error = exc
                 reader.stdout.close()  # a reader blocked on the full pipe ends on the broken pipe
@@ -143,7 +142,7 @@ def error_to_raise(
         return writer_error
     if returncode != 0:
         return _reader_error(returncode, stderr)
-    return writer_error
+    return None
 
 
 def _session_lost(conn) -> Exception | None:
