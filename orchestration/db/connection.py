@@ -29,8 +29,16 @@ def is_permanent(exc: BaseException) -> bool:
 
 
 def is_transient(exc: BaseException | object) -> bool:
-    """A connection error that waiting may fix: worth a retry (the load task's retry condition)."""
-    return isinstance(exc, connection_errors()) and not is_permanent(exc)
+    """A connection error that waiting may fix: worth a retry (the load task's retry condition). So is the bare
+    DatabaseError without SQLSTATE that psycopg2 raises when libpq ends a statement with no message at all, as it
+    did for a COPY whose server restarted ("error with status PGRES_COPY_OUT and no message from the libpq")."""
+    return (isinstance(exc, connection_errors()) or _ended_without_a_message(exc)) and not is_permanent(exc)
+
+
+def _ended_without_a_message(exc: BaseException | object) -> bool:
+    import psycopg2
+
+    return type(exc) is psycopg2.DatabaseError and exc.pgcode is None
 
 
 CONNECT_OPTIONS = {"connect_timeout": 10, "options": "-c timezone=UTC"}  # every session, the COPY readers' too

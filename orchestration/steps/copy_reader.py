@@ -58,17 +58,9 @@ def main() -> int:
 
 
 def error_report(exc) -> dict:
-    """What the loader learns of a database error: its class, SQLSTATE and message. An error without SQLSTATE that
-    is no misuse of the driver (ProgrammingError) did not come from the server but from libpq: mostly the session's
-    connection failing under it, where libpq may say no more than "error with status PGRES_COPY_OUT and no message
-    from the libpq" (seen when the source restarted mid-copy); else its own trouble (out of memory, say). Waiting may
-    fix either, so it is reported as an OperationalError, the kind the load task retries (at most 4 times)."""
-    import psycopg2
-
-    kind = type(exc).__name__
-    if exc.pgcode is None and not isinstance(exc, psycopg2.ProgrammingError):
-        kind = "OperationalError"
-    return {"class": kind, "pgcode": exc.pgcode, "message": str(exc).strip()}
+    """What the loader learns of a database error: its class, SQLSTATE and message (copy_rows raises it again as
+    that class; which errors the load task retries is connection.is_transient's decision)."""
+    return {"class": type(exc).__name__, "pgcode": exc.pgcode, "message": str(exc).strip()}
 
 
 def _read_request() -> dict:
